@@ -1,0 +1,116 @@
+import type { AckCallback } from "./ack.js";
+import type {
+  AuthRefreshPayload,
+  Conversation,
+  ConversationCreatePayload,
+  ConversationHistoryPayload,
+  ConversationIdPayload,
+  ConversationListPayload,
+  ConversationOpenPayload,
+  ConversationSeqPayload,
+  ConversationSummary,
+  ConversationSyncPayload,
+  Member,
+  Message,
+  MessageDeletePayload,
+  MessageEditPayload,
+  MessageReactPayload,
+  MessageSendPayload,
+  PresenceGetPayload,
+  TypingPayload,
+} from "./schemas.js";
+
+/** Answer of `conversation:list` and `GET /v1/conversations`. */
+export interface ConversationPage {
+  conversations: ConversationSummary[];
+  nextCursor: string | null;
+}
+
+/** Answer of `conversation:open`. */
+export interface OpenedConversation {
+  conversation: Conversation;
+  members: Member[];
+  messages: Message[];
+  hasMore: boolean;
+}
+
+/** Answer of `conversation:sync`. */
+export interface SyncPage {
+  messages: Message[];
+  lastSeq: number;
+  hasMore: boolean;
+}
+
+/** Answer of `conversation:history`. */
+export interface HistoryPage {
+  messages: Message[];
+  hasMore: boolean;
+}
+
+/** Answer of `conversation:join`. */
+export interface Membership {
+  conversation: Conversation;
+  member: Member;
+}
+
+/** One user's presence. */
+export interface Presence {
+  userId: string;
+  online: boolean;
+  lastSeenAt: string | null;
+}
+
+/** The `session` event a socket receives once it is authenticated. */
+export interface SessionInfo {
+  user: { id: string; name: string; roles: string[] };
+  serverTime: string;
+  conversations: Array<{ id: string; lastSeq: number; unread: number }>;
+}
+
+/**
+ * Events a client sends. Every one takes an acknowledgement callback and
+ * answers `{ ok: true, data }` or `{ ok: false, error }`.
+ */
+export interface ClientToServerEvents {
+  "conversation:list": (payload: ConversationListPayload, ack: AckCallback<ConversationPage>) => void;
+  "conversation:create": (payload: ConversationCreatePayload, ack: AckCallback<Conversation>) => void;
+  "conversation:open": (payload: ConversationOpenPayload, ack: AckCallback<OpenedConversation>) => void;
+  "conversation:close": (payload: ConversationIdPayload, ack: AckCallback<null>) => void;
+  "conversation:join": (payload: ConversationIdPayload, ack: AckCallback<Membership>) => void;
+  "conversation:leave": (payload: ConversationIdPayload, ack: AckCallback<null>) => void;
+  "conversation:sync": (payload: ConversationSyncPayload, ack: AckCallback<SyncPage>) => void;
+  "conversation:history": (payload: ConversationHistoryPayload, ack: AckCallback<HistoryPage>) => void;
+  "conversation:read": (payload: ConversationSeqPayload, ack: AckCallback<{ lastReadSeq: number }>) => void;
+  "conversation:delivered": (payload: ConversationSeqPayload, ack: AckCallback<null>) => void;
+  "conversation:resolve": (payload: ConversationIdPayload, ack: AckCallback<Conversation>) => void;
+  "message:send": (payload: MessageSendPayload, ack: AckCallback<Message>) => void;
+  "message:edit": (payload: MessageEditPayload, ack: AckCallback<Message>) => void;
+  "message:delete": (payload: MessageDeletePayload, ack: AckCallback<Message | null>) => void;
+  "message:react": (payload: MessageReactPayload, ack: AckCallback<Message>) => void;
+  typing: (payload: TypingPayload, ack: AckCallback<null>) => void;
+  "presence:get": (payload: PresenceGetPayload, ack: AckCallback<Presence[]>) => void;
+  "auth:refresh": (payload: AuthRefreshPayload, ack: AckCallback<{ expiresAt: string | null }>) => void;
+}
+
+/** Events the server sends. */
+export interface ServerToClientEvents {
+  session: (session: SessionInfo) => void;
+  "message:new": (message: Message) => void;
+  "message:updated": (message: Message) => void;
+  "message:deleted": (message: Message) => void;
+  "conversation:created": (conversation: Conversation) => void;
+  "conversation:updated": (conversation: Conversation) => void;
+  "member:joined": (event: { conversationId: string; member: Member }) => void;
+  "member:left": (event: { conversationId: string; member: Member }) => void;
+  "conversation:read": (event: { conversationId: string; userId: string; seq: number; at: string }) => void;
+  "conversation:delivered": (event: { conversationId: string; userId: string; seq: number }) => void;
+  typing: (event: { conversationId: string; userId: string; name: string; typing: boolean }) => void;
+  presence: (event: Presence) => void;
+  "session:expired": (event: Record<string, never>) => void;
+}
+
+/** Names of client→server events. */
+export type ClientEventName = keyof ClientToServerEvents;
+
+/** Names of server→client events. */
+export type ServerEventName = keyof ServerToClientEvents;

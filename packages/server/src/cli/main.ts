@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { TokenSigner } from "../auth/token-signer.js";
+import { loadConfig, type Config } from "../config/config.js";
+import { ConfigError } from "../config/config-error.js";
+import { createParleyServer, VERSION } from "../parley-server.js";
+import { openStorage } from "../storage/database.js";
+import { migrateToLatest } from "../storage/migrate.js";
+
+const USAGE = `parley ${VERSION}
+
+Usage:
+  parley serve [--dev]                 start a node (PARLEY_* variables configure it)
+  parley migrate                       bring the database schema up to date
+  parley token --sub <id> [--name <name>] [--role <role>]... [--ttl <seconds>]
+                                       print a Parley-signed user token
+
+Roles: operator, moderator, admin, guest. See README.md for every PARLEY_* variable.`;
+
+function fail(message: string): never {
+  process.stderr.write(`parley: ${message}\n`);
+  process.exit(1);
+}
+
+function configFor(dev: boolean): Config {
+  try {
+    return loadConfig(dev ? { overrides: { dev: true } } : {});
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+}
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { dev: { type: "boolean", default: false } } });
+  const config = configFor(values.dev || process.env.PARLEY_DEV === "on");
+  const server = await createParleyServer(config, { logger: { level: process.env.PARLEY_LOG_LEVEL ?? "info" } }).catch(
+    (err: unknown) => fail(`could not start: ${(err as Error).message}`),
+  );
+  let url: string;
+  try {
+    url = await server.listen();
+  } catch (err) {
+    await server.close();
+    fail(`could not listen on port ${config.port}: ${(err as Error).message}`);
+  }
+  const lines = [`Parley ${VERSION} is running at ${url}`, `  database: ${config.databaseUrl}`, `  API docs: ${url}/docs`];
+  if (config.dev) {
+    lines.push(
+      "  dev mode: on (never use in production)",
+      `  JWT secret (PARLEY_JWT_SECRET): ${config.jwtSecret}`,
+      `  API key (PARLEY_API_KEY):       ${config.apiKey}`,
+      "  mint a token: npm run parley -- token --sub alice --name Alice",
+    );
+  }
+  process.stdout.write(lines.join("\n") + "\n");
+
+  const stop = () => {
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+async function migrate(): Promise<void> {
+  const config = configFor(process.env.PARLEY_DEV === "on" || !process.env.PARLEY_JWT_SECRET);
+  const storage = openStorage(config.databaseUrl);
+  try {
+    const applied = await migrateToLatest(storage);
+    process.stdout.write(applied.length ? `applied: ${applied.join(", ")}\n` : "schema is up to date\n");
+  } finally {
+    await storage.destroy();
+  }
+}
+
+async function token(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      sub: { type: "string" },
+      name: { type: "string" },
+      avatar: { type: "string" },
+      role: { type: "string", multiple: true },
+      ttl: { type: "string" },
+    },
+  });
+  if (!values.sub) fail("token needs --sub <id>");
+  if (values.sub.includes(":")) fail('--sub may not contain ":" (reserved for issuer prefixes)');
+  const ttl = values.ttl === undefined ? 86400 : Number(values.ttl);
+  if (!Number.isInteger(ttl) || ttl < 0) fail("--ttl must be a whole number of seconds");
+  const config = configFor(!process.env.PARLEY_JWT_SECRET);
+  const minted = await new TokenSigner(config.jwtSecret).sign({
+    sub: values.sub,
+    ...(values.name ? { name: values.name } : {}),
+    ...(values.avatar ? { avatar: values.avatar } : {}),
+    roles: values.role ?? [],
+    ttl,
+  });
+  process.stdout.write(minted.token + "\n");
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "serve":
+      return serve(rest);
+    case "migrate":
+      return migrate();
+    case "token":
+      return token(rest);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE + "\n");
+      return;
+    default:
+      fail(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => fail((err as Error).stack ?? String(err)));

@@ -1,0 +1,114 @@
+import type { Selectable } from "kysely";
+import type { Storage } from "../storage/database.js";
+import type { ConversationsTable, MembersTable } from "../storage/schema.js";
+import type { Audience } from "./domain-events.js";
+import { forbidden, notFound } from "./parley-error.js";
+import { isAdmin, isGlobalModerator, isGuest, isOperator, type Principal } from "./principal.js";
+
+type ConversationRow = Selectable<ConversationsTable>;
+type MemberRow = Selectable<MembersTable>;
+
+/** A conversation as one principal sees it: the row and their membership, if any. */
+export interface AccessView {
+  readonly conversation: ConversationRow;
+  readonly member: MemberRow | null;
+}
+
+/** Loads a conversation and the caller's membership; `not_found` when there is no such conversation. */
+export async function loadAccess(storage: Storage, principal: Principal, conversationId: string): Promise<AccessView> {
+  const conversation = await storage.db
+    .selectFrom("conversations")
+    .selectAll()
+    .where("id", "=", conversationId)
+    .executeTakeFirst();
+  if (!conversation) throw notFound("No such conversation");
+  const member =
+    (await storage.db
+      .selectFrom("members")
+      .selectAll()
+      .where("conversation_id", "=", conversationId)
+      .where("user_id", "=", principal.id)
+      .executeTakeFirst()) ?? null;
+  return { conversation, member };
+}
+
+/** Members read; anyone signed in (not guests) reads channels; operators read support conversations. */
+export function canRead(p: Principal, v: AccessView): boolean {
+  if (v.member || isAdmin(p)) return true;
+  if (v.conversation.kind === "channel") return !isGuest(p);
+  if (v.conversation.kind === "support") return isOperator(p);
+  return false;
+}
+
+export function assertRead(p: Principal, v: AccessView): void {
+  if (!canRead(p, v)) throw forbidden("You are not a member of this conversation");
+}
+
+/** Who may join without being added: channels (not guests), groups (global moderators), support (operators). */
+export function canJoin(p: Principal, conversation: ConversationRow): boolean {
+  if (p.kind === "system") return false;
+  switch (conversation.kind) {
+    case "channel":
+      return !isGuest(p);
+    case "group":
+      return isGlobalModerator(p);
+    case "support":
+      return isOperator(p);
+    default:
+      return false;
+  }
+}
+
+/**
+ * May the caller post here? `member`: yes; `join`: yes, and posting makes
+ * them a member (channels, operators answering support); `admin`: yes without
+ * joining; `false`: no.
+ */
+export function postAccess(p: Principal, v: AccessView): "member" | "join" | "admin" | false {
+  if (v.member) return "member";
+  if (p.kind === "system") return "admin";
+  if (v.conversation.kind === "channel" && !isGuest(p)) return "join";
+  if (v.conversation.kind === "support" && isOperator(p)) return "join";
+  if (isAdmin(p)) return "admin";
+  return false;
+}
+
+/** Owners and moderators of the conversation, and admins, may rename it and manage members. */
+export function canManage(p: Principal, v: AccessView): boolean {
+  return isAdmin(p) || v.member?.role === "owner" || v.member?.role === "moderator";
+}
+
+/** Sender, conversation owner/moderator, a global moderator in it (or any channel), an admin. */
+export function canDeleteForEveryone(p: Principal, v: AccessView, senderId: string): boolean {
+  if (senderId === p.id || canManage(p, v)) return true;
+  return isGlobalModerator(p) && (v.member !== null || v.conversation.kind === "channel");
+}
+
+/**
+ * Who hears about changes in a conversation, given its member ids: the
+ * members (channels: only sockets watching it), sockets watching it (readers
+ * who opened it), and for support every operator.
+ */
+export function audienceOf(kind: string, memberIds: readonly string[]): Audience {
+  if (kind === "channel") return { userIds: [], watchers: true, operators: false };
+  return { userIds: memberIds, watchers: true, operators: kind === "support" };
+}
+
+/** Only this user's own sockets (a "delete for me", a read receipt in a channel). */
+export function onlyUser(userId: string): Audience {
+  return { userIds: [userId], watchers: false, operators: false };
+}
+
+/** Loads the member ids a conversation's events go to (none needed for channels). */
+export async function loadAudience(storage: Storage, conversation: ConversationRow): Promise<Audience> {
+  if (conversation.kind === "channel") return audienceOf("channel", []);
+  const rows = await storage.db
+    .selectFrom("members")
+    .select("user_id")
+    .where("conversation_id", "=", conversation.id)
+    .execute();
+  return audienceOf(
+    conversation.kind,
+    rows.map((r) => r.user_id),
+  );
+}

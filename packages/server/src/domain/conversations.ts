@@ -1,0 +1,543 @@
+import { randomUUID } from "node:crypto";
+import {
+  DEFAULT_PAGE_LIMIT,
+  type Conversation,
+  type ConversationKind,
+  type ConversationPage,
+  type ConversationStatus,
+  type ConversationSummary,
+  type Member,
+  type MemberInput,
+  type MemberRole,
+  type Membership,
+  type Message,
+} from "@parley/protocol";
+import { sql, type Selectable, type Transaction, type Updateable } from "kysely";
+import type { Config } from "../config/config.js";
+import type { Storage } from "../storage/database.js";
+import { appendMessage } from "../storage/message-log.js";
+import { isoNow, toConversation, toJson, toMember, toMessage } from "../storage/mappers.js";
+import type { ConversationsTable, Database } from "../storage/schema.js";
+import {
+  assertRead,
+  audienceOf,
+  canJoin,
+  canManage,
+  canRead,
+  loadAccess,
+  loadAudience,
+  type AccessView,
+} from "./access.js";
+import type { DomainEvents } from "./domain-events.js";
+import { conflict, forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
+import { isAdmin, isGlobalModerator, isGuest, isOperator, type Principal } from "./principal.js";
+import type { UserDirectory } from "./users.js";
+
+/** What `create` needs; the same for `conversation:create` and `POST /v1/conversations`. */
+export interface CreateConversationInput {
+  kind: ConversationKind;
+  members?: MemberInput[] | undefined;
+  ref?: string | undefined;
+  title?: string | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+export interface UpdateConversationInput {
+  title?: string | null | undefined;
+  metadata?: Record<string, unknown> | undefined;
+  status?: ConversationStatus | undefined;
+}
+
+export interface ListConversationsInput {
+  kind?: ConversationKind | undefined;
+  status?: ConversationStatus | undefined;
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
+
+/** A conversation with its members, as `GET /v1/conversations/:id` answers. */
+export interface ConversationWithMembers {
+  conversation: Conversation;
+  members: Member[];
+}
+
+type ConversationRow = Selectable<ConversationsTable>;
+
+function encodeCursor(activityAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([activityAt, id])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((v) => typeof v === "string")) {
+      return [parsed[0] as string, parsed[1] as string];
+    }
+  } catch {
+    // fall through
+  }
+  throw invalid("cursor is not one this server issued");
+}
+
+function normalizeMembers(members: MemberInput[] | undefined): Map<string, MemberRole | undefined> {
+  const out = new Map<string, MemberRole | undefined>();
+  for (const m of members ?? []) {
+    if (typeof m === "string") {
+      if (!out.has(m)) out.set(m, undefined);
+    } else {
+      out.set(m.userId, m.role ?? out.get(m.userId));
+    }
+  }
+  return out;
+}
+
+/** "Sam (moderator) joined": the global role that explains why someone could join. */
+function joinLabel(p: Principal): string {
+  const role = p.roles.includes("moderator") ? "moderator" : p.roles.includes("operator") ? "operator" : null;
+  return role ? `${p.name} (${role})` : p.name;
+}
+
+/** Conversations: create, find, list, update, membership. */
+export class ConversationService {
+  readonly #storage: Storage;
+  readonly #config: Config;
+  readonly #events: DomainEvents;
+  readonly #users: UserDirectory;
+
+  constructor(storage: Storage, config: Config, events: DomainEvents, users: UserDirectory) {
+    this.#storage = storage;
+    this.#config = config;
+    this.#events = events;
+    this.#users = users;
+  }
+
+  /**
+   * Creates a conversation, or returns the existing one for the same `ref`
+   * (or, for `direct`, the same pair of users) with `created: false`.
+   */
+  async create(p: Principal, input: CreateConversationInput): Promise<ConversationWithMembers & { created: boolean }> {
+    const listed = normalizeMembers(input.members);
+    const roles = new Map<string, MemberRole>();
+    let directKey: string | null = null;
+
+    switch (input.kind) {
+      case "direct": {
+        if (isGuest(p)) throw forbidden("Guests may only open support conversations");
+        const ids = new Set(listed.keys());
+        if (p.kind !== "system") ids.add(p.id);
+        if (ids.size !== 2) throw invalid("A direct conversation has exactly two members");
+        for (const id of ids) roles.set(id, "member");
+        directKey = [...ids].sort().join("\n");
+        break;
+      }
+      case "group": {
+        if (isGuest(p)) throw forbidden("Guests may only open support conversations");
+        if (!isAdmin(p) && !this.#config.userGroups) throw forbidden("Only the server creates group conversations");
+        for (const [id, role] of listed) roles.set(id, role ?? "member");
+        if (p.kind !== "system") roles.set(p.id, listed.get(p.id) ?? "owner");
+        break;
+      }
+      case "channel": {
+        if (!isAdmin(p)) throw forbidden("Only the server or an admin creates channels");
+        for (const [id, role] of listed) roles.set(id, role ?? "member");
+        break;
+      }
+      case "support": {
+        if (p.kind === "system") {
+          for (const [id, role] of listed) roles.set(id, role ?? "member");
+          if (roles.size === 0) throw invalid("A support conversation needs its visitor as a member");
+        } else {
+          if (listed.size > 0 && !(listed.size === 1 && listed.has(p.id))) {
+            throw invalid("A support conversation starts with its visitor only");
+          }
+          roles.set(p.id, "member");
+        }
+        break;
+      }
+    }
+
+    const now = isoNow();
+    const values = {
+      id: randomUUID(),
+      kind: input.kind,
+      ref: input.ref ?? null,
+      direct_key: directKey,
+      title: input.title ?? null,
+      metadata: toJson(input.metadata ?? {}),
+      status: "open",
+      created_by: p.id,
+      created_at: now,
+      last_message_at: null,
+      activity_at: now,
+    };
+
+    const inserted = await this.#storage.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto("conversations")
+        .values(values)
+        .onConflict((oc) => oc.doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return null;
+      if (roles.size > 0) {
+        await trx
+          .insertInto("members")
+          .values([...roles].map(([userId, role]) => ({ conversation_id: row.id, user_id: userId, role, joined_at: now })))
+          .execute();
+      }
+      return row;
+    });
+
+    if (!inserted) return { ...(await this.#existingFor(p, input.kind, input.ref ?? null, directKey)), created: false };
+
+    const conversation = toConversation(inserted);
+    const members = await this.#members(inserted.id);
+    this.#events.publish({
+      type: "conversation.created",
+      conversation,
+      audience: audienceOf(
+        inserted.kind,
+        members.map((m) => m.userId),
+      ),
+    });
+    return { conversation, members, created: true };
+  }
+
+  async #existingFor(
+    p: Principal,
+    kind: ConversationKind,
+    ref: string | null,
+    directKey: string | null,
+  ): Promise<ConversationWithMembers> {
+    let query = this.#storage.db.selectFrom("conversations").selectAll();
+    query = ref !== null ? query.where("ref", "=", ref) : query.where("direct_key", "=", directKey);
+    const row = await query.executeTakeFirst();
+    if (!row) throw new ParleyError("internal", "Conversation vanished while being created");
+    if (row.kind !== kind) throw conflict(`ref "${ref}" already names a ${row.kind} conversation`, { kind: row.kind });
+    const view = await loadAccess(this.#storage, p, row.id);
+    if (!canRead(p, view)) throw forbidden(`ref "${ref}" names a conversation you are not in`);
+    return { conversation: toConversation(row), members: await this.#members(row.id) };
+  }
+
+  /** A conversation and its members; the caller must be able to read it. */
+  async get(p: Principal, conversationId: string): Promise<ConversationWithMembers> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    assertRead(p, view);
+    return { conversation: toConversation(view.conversation), members: await this.#members(conversationId) };
+  }
+
+  async getByRef(p: Principal, ref: string): Promise<ConversationWithMembers> {
+    const row = await this.#storage.db.selectFrom("conversations").select("id").where("ref", "=", ref).executeTakeFirst();
+    if (!row) throw notFound(`No conversation has ref "${ref}"`);
+    return this.get(p, row.id);
+  }
+
+  async listMembers(p: Principal, conversationId: string): Promise<Member[]> {
+    return (await this.get(p, conversationId)).members;
+  }
+
+  /** The caller's inbox, most recent activity first; operators also see every support conversation. */
+  async list(p: Principal, input: ListConversationsInput): Promise<ConversationPage> {
+    const limit = input.limit ?? DEFAULT_PAGE_LIMIT;
+    const db = this.#storage.db;
+    const operator = isOperator(p);
+    let query = db
+      .selectFrom("conversations as c")
+      .leftJoin("members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", p.id))
+      .selectAll("c")
+      .select([
+        sql<number>`(select count(*) from messages x
+          where x.conversation_id = c.id and x.seq > coalesce(m.last_read_seq, 0)
+            and x.sender_id <> ${p.id} and x.deleted_at is null
+            and not exists (select 1 from hidden_messages h where h.message_id = x.id and h.user_id = ${p.id}))`.as(
+          "unread",
+        ),
+        sql<number | null>`(select max(x.seq) from messages x
+          where x.conversation_id = c.id
+            and not exists (select 1 from hidden_messages h where h.message_id = x.id and h.user_id = ${p.id}))`.as(
+          "last_message_seq",
+        ),
+      ])
+      .where((eb) =>
+        operator ? eb.or([eb("m.user_id", "is not", null), eb("c.kind", "=", "support")]) : eb("m.user_id", "is not", null),
+      );
+    if (input.kind) query = query.where("c.kind", "=", input.kind);
+    if (input.status) query = query.where("c.status", "=", input.status);
+    if (input.cursor) {
+      const [at, id] = decodeCursor(input.cursor);
+      query = query.where((eb) => eb.or([eb("c.activity_at", "<", at), eb.and([eb("c.activity_at", "=", at), eb("c.id", "<", id)])]));
+    }
+    const rows = await query.orderBy("c.activity_at", "desc").orderBy("c.id", "desc").limit(limit + 1).execute();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > limit && last ? encodeCursor(last.activity_at, last.id) : null;
+    if (page.length === 0) return { conversations: [], nextCursor: null };
+
+    const lastPairs = page.filter((r) => r.last_message_seq !== null).map((r) => [r.id, Number(r.last_message_seq)] as const);
+    const lastMessages = new Map<string, Message>();
+    if (lastPairs.length > 0) {
+      const messages = await db
+        .selectFrom("messages")
+        .selectAll()
+        .where((eb) => eb.or(lastPairs.map(([id, seq]) => eb.and([eb("conversation_id", "=", id), eb("seq", "=", seq)]))))
+        .execute();
+      for (const row of messages) lastMessages.set(row.conversation_id, toMessage(row));
+    }
+
+    const nonChannelIds = page.filter((r) => r.kind !== "channel").map((r) => r.id);
+    const membersBy = new Map<string, ConversationSummary["members"]>();
+    if (nonChannelIds.length > 0) {
+      const memberRows = await db
+        .selectFrom("members as m")
+        .leftJoin("users as u", "u.id", "m.user_id")
+        .select(["m.conversation_id", "m.user_id", "m.role", "u.name"])
+        .where("m.conversation_id", "in", nonChannelIds)
+        .orderBy("m.joined_at")
+        .execute();
+      for (const r of memberRows) {
+        const list = membersBy.get(r.conversation_id) ?? [];
+        list.push({ userId: r.user_id, name: r.name ?? r.user_id, role: r.role as MemberRole });
+        membersBy.set(r.conversation_id, list);
+      }
+    }
+
+    return {
+      conversations: page.map((row) => ({
+        ...toConversation(row),
+        lastMessage: lastMessages.get(row.id) ?? null,
+        unreadCount: Number(row.unread),
+        members: membersBy.get(row.id) ?? [],
+      })),
+      nextCursor,
+    };
+  }
+
+  /** `{ id, lastSeq, unread }` for every conversation the user is a member of (the `session` event). */
+  async sessionSummary(p: Principal): Promise<Array<{ id: string; lastSeq: number; unread: number }>> {
+    const rows = await this.#storage.db
+      .selectFrom("members as m")
+      .innerJoin("conversations as c", "c.id", "m.conversation_id")
+      .select([
+        "c.id",
+        "c.last_seq",
+        sql<number>`(select count(*) from messages x
+          where x.conversation_id = c.id and x.seq > m.last_read_seq
+            and x.sender_id <> ${p.id} and x.deleted_at is null
+            and not exists (select 1 from hidden_messages h where h.message_id = x.id and h.user_id = ${p.id}))`.as(
+          "unread",
+        ),
+      ])
+      .where("m.user_id", "=", p.id)
+      .orderBy("c.activity_at", "desc")
+      .execute();
+    return rows.map((r) => ({ id: r.id, lastSeq: Number(r.last_seq), unread: Number(r.unread) }));
+  }
+
+  /** Renames, changes metadata, closes or reopens. Owners, moderators and admins; operators for support status. */
+  async update(p: Principal, conversationId: string, patch: UpdateConversationInput): Promise<ConversationWithMembers> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    assertRead(p, view);
+    const operatorOnSupport = view.conversation.kind === "support" && isOperator(p);
+    const onlyStatus = patch.title === undefined && patch.metadata === undefined;
+    if (!canManage(p, view) && !(operatorOnSupport && onlyStatus)) {
+      throw forbidden("Only the conversation's owners and moderators may change it");
+    }
+    const set: Updateable<ConversationsTable> = {};
+    if (patch.title !== undefined) set.title = patch.title;
+    if (patch.metadata !== undefined) set.metadata = toJson(patch.metadata);
+    if (patch.status !== undefined) set.status = patch.status;
+    if (Object.keys(set).length === 0) return this.get(p, conversationId);
+    const row = await this.#storage.db
+      .updateTable("conversations")
+      .set(set)
+      .where("id", "=", conversationId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await this.#publishUpdated(row);
+    return { conversation: toConversation(row), members: await this.#members(conversationId) };
+  }
+
+  /** Closes a support conversation (the visitor, any operator, or a manager). */
+  async resolve(p: Principal, conversationId: string): Promise<Conversation> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    assertRead(p, view);
+    if (view.conversation.kind !== "support") throw invalid("Only support conversations are resolved");
+    const row = await this.#storage.db
+      .updateTable("conversations")
+      .set({ status: "closed" })
+      .where("id", "=", conversationId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await this.#publishUpdated(row);
+    return toConversation(row);
+  }
+
+  async #publishUpdated(row: ConversationRow): Promise<void> {
+    this.#events.publish({
+      type: "conversation.updated",
+      conversation: toConversation(row),
+      audience: await loadAudience(this.#storage, row),
+    });
+  }
+
+  /** Joins a channel (anyone signed in), a group (global moderators) or a support conversation (operators). */
+  async join(p: Principal, conversationId: string): Promise<Membership> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    if (view.member) {
+      return { conversation: toConversation(view.conversation), member: await this.#member(conversationId, p.id) };
+    }
+    if (!canJoin(p, view.conversation)) throw forbidden("You may not join this conversation");
+    const role: MemberRole = view.conversation.kind === "group" && isGlobalModerator(p) ? "moderator" : "member";
+    const member = await this.addMembership(view, p.id, role, joinLabel(p));
+    const row = await this.#conversationRow(conversationId);
+    return { conversation: toConversation(row), member };
+  }
+
+  /** Leaves; anyone may. */
+  async leave(p: Principal, conversationId: string): Promise<void> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    if (!view.member) throw invalid("You are not a member of this conversation");
+    await this.#removeMembership(view, p.id, `${p.name} left`);
+  }
+
+  /** Adds a member (owners, moderators, admins). */
+  async addMember(p: Principal, conversationId: string, userId: string, role: MemberRole = "member"): Promise<Member> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    if (!canManage(p, view)) throw forbidden("Only the conversation's owners and moderators may add members");
+    if (view.conversation.kind === "direct") throw invalid("A direct conversation always has its two members");
+    const existing = await this.#storage.db
+      .selectFrom("members")
+      .select("user_id")
+      .where("conversation_id", "=", conversationId)
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    if (existing) return this.#member(conversationId, userId);
+    const user = await this.#users.getOrCreate(userId);
+    return this.addMembership(view, userId, role, user.name);
+  }
+
+  /** Removes a member (owners, moderators, admins; anyone removing themselves). */
+  async removeMember(p: Principal, conversationId: string, userId: string): Promise<void> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    if (userId !== p.id && !canManage(p, view)) throw forbidden("Only the conversation's owners and moderators may remove members");
+    if (view.conversation.kind === "direct") throw invalid("A direct conversation always has its two members");
+    const target = await this.#storage.db
+      .selectFrom("members")
+      .select("user_id")
+      .where("conversation_id", "=", conversationId)
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    if (!target) throw notFound("No such member");
+    const user = await this.#users.get(userId);
+    const name = user?.name ?? userId;
+    await this.#removeMembership(view, userId, userId === p.id ? `${name} left` : `${name} was removed`);
+  }
+
+  /** Inserts a membership and publishes it (with its system message) once committed. */
+  async addMembership(view: AccessView, userId: string, role: MemberRole, label: string): Promise<Member> {
+    const { member, systemMessage } = await this.#storage.db
+      .transaction()
+      .execute((trx) => this.insertMembership(trx, view, userId, role, label));
+    await this.publishMembership("member.joined", view.conversation.id, member, systemMessage);
+    return member;
+  }
+
+  /**
+   * Inserts a membership and, outside channels, its "… joined" system message
+   * inside `trx`; the caller publishes after commit (see {@link publishMembership}).
+   */
+  async insertMembership(
+    trx: Transaction<Database>,
+    view: AccessView,
+    userId: string,
+    role: MemberRole,
+    label: string,
+  ): Promise<{ member: Member; systemMessage: Message | null }> {
+    const conversationId = view.conversation.id;
+    const inserted = await trx
+      .insertInto("members")
+      .values({ conversation_id: conversationId, user_id: userId, role, joined_at: isoNow() })
+      .onConflict((oc) => oc.columns(["conversation_id", "user_id"]).doNothing())
+      .returning("user_id")
+      .executeTakeFirst();
+    let systemMessage: Message | null = null;
+    if (inserted && view.conversation.kind !== "channel") {
+      const name = (await trx.selectFrom("users").select("name").where("id", "=", userId).executeTakeFirst())?.name ?? userId;
+      systemMessage = await appendMessage(trx, {
+        conversationId,
+        senderId: userId,
+        senderName: name,
+        type: "system",
+        text: `${label} joined`,
+        metadata: { event: "member.joined", userId },
+      });
+    }
+    return { member: await this.#member(conversationId, userId, trx), systemMessage };
+  }
+
+  /** Tells everyone about a membership change (and its system message) once it is committed. */
+  async publishMembership(
+    type: "member.joined" | "member.left",
+    conversationId: string,
+    member: Member,
+    systemMessage: Message | null,
+    extraUserIds: readonly string[] = [],
+  ): Promise<void> {
+    const row = await this.#conversationRow(conversationId);
+    const conversation = toConversation(row);
+    const base = await loadAudience(this.#storage, row);
+    const audience = { ...base, userIds: [...new Set([...base.userIds, ...extraUserIds])] };
+    this.#events.publish({ type, conversation, member, audience });
+    if (systemMessage) this.#events.publish({ type: "message.created", conversation, message: systemMessage, audience: base });
+  }
+
+  async #removeMembership(view: AccessView, userId: string, text: string): Promise<void> {
+    const conversationId = view.conversation.id;
+    const member = await this.#member(conversationId, userId);
+    const systemMessage = await this.#storage.db.transaction().execute(async (t) => {
+      await t.deleteFrom("members").where("conversation_id", "=", conversationId).where("user_id", "=", userId).execute();
+      if (view.conversation.kind === "channel") return null;
+      return appendMessage(t, {
+        conversationId,
+        senderId: userId,
+        senderName: member.name,
+        type: "system",
+        text,
+        metadata: { event: "member.left", userId },
+      });
+    });
+    await this.publishMembership("member.left", conversationId, member, systemMessage, [userId]);
+  }
+
+  async #conversationRow(conversationId: string): Promise<ConversationRow> {
+    const row = await this.#storage.db.selectFrom("conversations").selectAll().where("id", "=", conversationId).executeTakeFirst();
+    if (!row) throw notFound("No such conversation");
+    return row;
+  }
+
+  async #member(conversationId: string, userId: string, trx?: Transaction<Database>): Promise<Member> {
+    const row = await (trx ?? this.#storage.db)
+      .selectFrom("members as m")
+      .leftJoin("users as u", "u.id", "m.user_id")
+      .selectAll("m")
+      .select("u.name")
+      .where("m.conversation_id", "=", conversationId)
+      .where("m.user_id", "=", userId)
+      .executeTakeFirst();
+    if (!row) throw notFound("No such member");
+    return toMember(row);
+  }
+
+  async #members(conversationId: string): Promise<Member[]> {
+    const rows = await this.#storage.db
+      .selectFrom("members as m")
+      .leftJoin("users as u", "u.id", "m.user_id")
+      .selectAll("m")
+      .select("u.name")
+      .where("m.conversation_id", "=", conversationId)
+      .orderBy("m.joined_at")
+      .orderBy("m.user_id")
+      .execute();
+    return rows.map(toMember);
+  }
+}

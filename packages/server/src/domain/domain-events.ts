@@ -1,0 +1,44 @@
+import { EventEmitter } from "node:events";
+import type { Conversation, Member, Message } from "@parley/protocol";
+
+/**
+ * Who should hear of a change: these users' sockets, plus (channels) the
+ * sockets watching the conversation, plus (support) every operator.
+ */
+export interface Audience {
+  readonly userIds: readonly string[];
+  readonly watchers: boolean;
+  readonly operators: boolean;
+}
+
+/** What the domain tells the edges after a change is committed. */
+export type DomainEvent =
+  | { type: "message.created"; conversation: Conversation; message: Message; audience: Audience }
+  | { type: "message.updated"; conversation: Conversation; message: Message; audience: Audience }
+  | { type: "message.deleted"; conversation: Conversation; message: Message; audience: Audience }
+  | { type: "conversation.created"; conversation: Conversation; audience: Audience }
+  | { type: "conversation.updated"; conversation: Conversation; audience: Audience }
+  | { type: "member.joined"; conversation: Conversation; member: Member; audience: Audience }
+  | { type: "member.left"; conversation: Conversation; member: Member; audience: Audience }
+  | { type: "conversation.read"; conversation: Conversation; userId: string; seq: number; at: string; audience: Audience }
+  | { type: "conversation.delivered"; conversation: Conversation; userId: string; seq: number; audience: Audience };
+
+export type DomainEventType = DomainEvent["type"];
+
+/** A typed, synchronous publisher of {@link DomainEvent}s. */
+export class DomainEvents {
+  readonly #emitter = new EventEmitter({ captureRejections: false });
+
+  constructor() {
+    this.#emitter.setMaxListeners(100);
+  }
+
+  publish(event: DomainEvent): void {
+    this.#emitter.emit("event", event);
+  }
+
+  subscribe(listener: (event: DomainEvent) => void): () => void {
+    this.#emitter.on("event", listener);
+    return () => this.#emitter.off("event", listener);
+  }
+}

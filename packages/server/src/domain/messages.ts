@@ -1,0 +1,369 @@
+import {
+  DEFAULT_PAGE_LIMIT,
+  type DeleteScope,
+  type HistoryPage,
+  type Member,
+  type Message,
+  type OpenedConversation,
+  type SyncPage,
+} from "@parley/protocol";
+import { sql, type Selectable } from "kysely";
+import type { Config } from "../config/config.js";
+import type { Storage } from "../storage/database.js";
+import { isoNow, toConversation, toJson, toMessage } from "../storage/mappers.js";
+import { appendMessage, findMessage, nextSeq } from "../storage/message-log.js";
+import type { MessagesTable } from "../storage/schema.js";
+import { isUniqueViolation } from "../storage/storage-errors.js";
+import { assertRead, canDeleteForEveryone, onlyUser, loadAccess, loadAudience, postAccess, type AccessView } from "./access.js";
+import type { ConversationService } from "./conversations.js";
+import type { DomainEvents } from "./domain-events.js";
+import { checkMessageText } from "./message-text.js";
+import { conflict, forbidden, invalid, notFound } from "./parley-error.js";
+import { isGlobalModerator, isOperator, type Principal } from "./principal.js";
+
+/** What a send needs; the same for `message:send` and `POST …/messages`. */
+export interface SendMessageInput {
+  clientId?: string | undefined;
+  type?: "text" | "image" | "file" | undefined;
+  text?: string | undefined;
+  attachments?: Array<{ id: string }> | undefined;
+  replyTo?: string | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+/** A send's outcome: the stored message, and whether it already existed (a retry). */
+export interface SendResult {
+  message: Message;
+  duplicate: boolean;
+}
+
+function hiddenCopy(message: Message): Message {
+  return { ...message, text: null, attachments: [], reactions: {}, hidden: true };
+}
+
+/** Messages: send, edit, delete, react, read state, history and sync. */
+export class MessageService {
+  readonly #storage: Storage;
+  readonly #config: Config;
+  readonly #events: DomainEvents;
+  readonly #conversations: ConversationService;
+
+  constructor(storage: Storage, config: Config, events: DomainEvents, conversations: ConversationService) {
+    this.#storage = storage;
+    this.#config = config;
+    this.#events = events;
+    this.#conversations = conversations;
+  }
+
+  /**
+   * Stores a message from the caller and then announces it. A second send
+   * with the same `clientId` returns the first message and stores nothing.
+   */
+  async send(p: Principal, conversationId: string, input: SendMessageInput): Promise<SendResult> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    const access = postAccess(p, view);
+    if (!access) throw forbidden("You may not post in this conversation");
+
+    if (input.clientId !== undefined) {
+      const existing = await this.#byClientId(p.id, input.clientId);
+      if (existing) return this.#asRetry(existing, conversationId);
+    }
+    if (view.conversation.status === "closed") throw conflict("This conversation is closed");
+
+    const type = input.type ?? "text";
+    const attachments = input.attachments ?? [];
+    if (attachments.length > 0) throw invalid("Unknown attachment", { id: attachments[0]!.id });
+    if (type !== "text") throw invalid(`A ${type} message needs attachments`);
+    if (input.text === undefined) throw invalid("text is required");
+    checkMessageText(input.text, this.#config.maxMessageLength);
+    if (input.replyTo !== undefined) {
+      const original = await findMessage(this.#storage.db, conversationId, input.replyTo);
+      if (!original) throw invalid("replyTo is not a message of this conversation");
+    }
+
+    let joined: { member: Member; systemMessage: Message | null } | null = null;
+    let stored: Message;
+    try {
+      stored = await this.#storage.db.transaction().execute(async (trx) => {
+        // Posting in a channel, or an operator answering a support conversation, joins.
+        if (access === "join") joined = await this.#conversations.insertMembership(trx, view, p.id, "member", p.name);
+        return appendMessage(trx, {
+          conversationId,
+          senderId: p.id,
+          senderName: p.name,
+          type,
+          text: input.text ?? null,
+          replyTo: input.replyTo ?? null,
+          metadata: input.metadata ?? {},
+          clientId: input.clientId ?? null,
+        });
+      });
+    } catch (err) {
+      if (input.clientId !== undefined && isUniqueViolation(err)) {
+        const existing = await this.#byClientId(p.id, input.clientId);
+        if (existing) return this.#asRetry(existing, conversationId);
+      }
+      throw err;
+    }
+
+    const join = joined as { member: Member; systemMessage: Message | null } | null;
+    if (join) await this.#conversations.publishMembership("member.joined", conversationId, join.member, join.systemMessage);
+    const row = { ...view.conversation, last_seq: stored.seq, last_message_at: stored.createdAt, activity_at: stored.createdAt };
+    this.#events.publish({
+      type: "message.created",
+      conversation: toConversation(row),
+      message: stored,
+      audience: await loadAudience(this.#storage, view.conversation),
+    });
+    return { message: stored, duplicate: false };
+  }
+
+  async #byClientId(senderId: string, clientId: string): Promise<Message | null> {
+    const row = await this.#storage.db
+      .selectFrom("messages")
+      .selectAll()
+      .where("sender_id", "=", senderId)
+      .where("client_id", "=", clientId)
+      .executeTakeFirst();
+    return row ? toMessage(row) : null;
+  }
+
+  #asRetry(existing: Message, conversationId: string): SendResult {
+    if (existing.conversationId !== conversationId) {
+      throw conflict("clientId was already used for a message in another conversation");
+    }
+    return { message: existing, duplicate: true };
+  }
+
+  /** Edits the caller's own message. */
+  async edit(p: Principal, conversationId: string, messageId: string, text: string): Promise<Message> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    assertRead(p, view);
+    const message = await this.#require(conversationId, messageId);
+    if (message.senderId !== p.id || message.type === "system") throw forbidden("Only the sender may edit a message");
+    if (message.deletedAt) throw conflict("This message was deleted");
+    checkMessageText(text, this.#config.maxMessageLength);
+    const now = isoNow();
+    const updated = await this.#storage.db.transaction().execute(async (trx) => {
+      const seq = await nextSeq(trx, conversationId, null);
+      const row = await trx
+        .updateTable("messages")
+        .set({ text, edited_at: now, rev_seq: seq })
+        .where("id", "=", messageId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toMessage(row);
+    });
+    await this.#announce("message.updated", view, updated);
+    return updated;
+  }
+
+  /**
+   * Deletes a message for everyone (leaves a tombstone) or, with scope `me`,
+   * hides it for the caller only. Deleting again is not an error.
+   */
+  async delete(p: Principal, conversationId: string, messageId: string, scope: DeleteScope): Promise<Message | null> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    assertRead(p, view);
+    const message = await this.#require(conversationId, messageId);
+    const now = isoNow();
+
+    if (scope === "me") {
+      const hidden = await this.#storage.db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto("hidden_messages")
+          .values({ user_id: p.id, message_id: messageId, conversation_id: conversationId, hidden_at: now })
+          .onConflict((oc) => oc.columns(["user_id", "message_id"]).doNothing())
+          .returning("message_id")
+          .executeTakeFirst();
+        if (!inserted) return null;
+        const seq = await nextSeq(trx, conversationId, null);
+        const row = await trx
+          .updateTable("messages")
+          .set({ rev_seq: seq })
+          .where("id", "=", messageId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toMessage(row);
+      });
+      if (hidden) {
+        this.#events.publish({
+          type: "message.deleted",
+          conversation: toConversation(view.conversation),
+          message: hiddenCopy(hidden),
+          audience: onlyUser(p.id),
+        });
+      }
+      return null;
+    }
+
+    if (!canDeleteForEveryone(p, view, message.senderId)) throw forbidden("You may not delete this message");
+    if (message.deletedAt) return message;
+    const tombstone = await this.#storage.db.transaction().execute(async (trx) => {
+      const seq = await nextSeq(trx, conversationId, null);
+      const row = await trx
+        .updateTable("messages")
+        .set({ text: null, attachments: toJson([]), reactions: toJson({}), deleted_at: now, rev_seq: seq })
+        .where("id", "=", messageId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toMessage(row);
+    });
+    await this.#announce("message.deleted", view, tombstone);
+    return tombstone;
+  }
+
+  /** Adds (`on: true`) or removes the caller's reaction; idempotent. */
+  async react(p: Principal, conversationId: string, messageId: string, emoji: string, on: boolean): Promise<Message> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    if (!view.member && !isGlobalModerator(p) && !(view.conversation.kind === "support" && isOperator(p))) {
+      assertRead(p, view);
+      if (view.conversation.kind !== "channel") throw forbidden("Only members may react");
+    }
+    const current = await this.#require(conversationId, messageId);
+    if (current.deletedAt) throw conflict("This message was deleted");
+    const has = current.reactions[emoji]?.includes(p.id) ?? false;
+    if (has === on) return current;
+    const updated = await this.#storage.db.transaction().execute(async (trx) => {
+      const seq = await nextSeq(trx, conversationId, null);
+      const fresh = (await findMessage(trx, conversationId, messageId))!;
+      const users = new Set(fresh.reactions[emoji] ?? []);
+      if (on) users.add(p.id);
+      else users.delete(p.id);
+      const reactions = { ...fresh.reactions };
+      if (users.size > 0) reactions[emoji] = [...users];
+      else delete reactions[emoji];
+      const row = await trx
+        .updateTable("messages")
+        .set({ reactions: toJson(reactions), rev_seq: seq })
+        .where("id", "=", messageId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toMessage(row);
+    });
+    await this.#announce("message.updated", view, updated);
+    return updated;
+  }
+
+  /** The newest page before `beforeSeq` (or the newest), oldest→newest, without messages the caller hid. */
+  async history(p: Principal, conversationId: string, beforeSeq?: number, limit = DEFAULT_PAGE_LIMIT): Promise<HistoryPage> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    assertRead(p, view);
+    return this.#history(p, conversationId, beforeSeq, limit);
+  }
+
+  async #history(p: Principal, conversationId: string, beforeSeq: number | undefined, limit: number): Promise<HistoryPage> {
+    let query = this.#storage.db
+      .selectFrom("messages as m")
+      .selectAll("m")
+      .where("m.conversation_id", "=", conversationId)
+      .where(
+        sql<boolean>`not exists (select 1 from hidden_messages h where h.message_id = m.id and h.user_id = ${p.id})`,
+      );
+    if (beforeSeq !== undefined) query = query.where("m.seq", "<", beforeSeq);
+    const rows = await query.orderBy("m.seq", "desc").limit(limit + 1).execute();
+    const hasMore = rows.length > limit;
+    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore };
+  }
+
+  /**
+   * Everything changed after `afterSeq` (`revSeq > afterSeq`), ascending.
+   * Messages the caller hid come as hidden copies so their other devices drop them.
+   */
+  async sync(p: Principal, conversationId: string, afterSeq: number, limit = DEFAULT_PAGE_LIMIT): Promise<SyncPage> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    assertRead(p, view);
+    // Read the counter before the messages: every change up to it is committed,
+    // so a client resuming from `lastSeq` can never skip one.
+    const lastSeq = Number(view.conversation.last_seq);
+    const rows = await this.#storage.db
+      .selectFrom("messages as m")
+      .leftJoin("hidden_messages as h", (join) => join.onRef("h.message_id", "=", "m.id").on("h.user_id", "=", p.id))
+      .selectAll("m")
+      .select("h.hidden_at")
+      .where("m.conversation_id", "=", conversationId)
+      .where("m.rev_seq", ">", afterSeq)
+      .where("m.rev_seq", "<=", lastSeq)
+      .orderBy("m.rev_seq", "asc")
+      .limit(limit + 1)
+      .execute();
+    const hasMore = rows.length > limit;
+    const messages = rows.slice(0, limit).map((row: Selectable<MessagesTable> & { hidden_at: string | null }) => {
+      const message = toMessage(row);
+      return row.hidden_at ? hiddenCopy(message) : message;
+    });
+    return { messages, lastSeq, hasMore };
+  }
+
+  /** The conversation, its members and the newest page; `limit: 0` returns no messages. */
+  async open(p: Principal, conversationId: string, limit = DEFAULT_PAGE_LIMIT): Promise<OpenedConversation> {
+    const { conversation, members } = await this.#conversations.get(p, conversationId);
+    if (limit === 0) return { conversation, members, messages: [], hasMore: conversation.lastSeq > 0 };
+    const page = await this.#history(p, conversationId, undefined, limit);
+    return { conversation, members, ...page };
+  }
+
+  /** Moves the caller's read position forward (never back) and tells the members. */
+  async markRead(p: Principal, conversationId: string, seq: number): Promise<{ lastReadSeq: number }> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    assertRead(p, view);
+    if (!view.member) throw forbidden("Only members keep a read position");
+    const target = Math.min(seq, Number(view.conversation.last_seq));
+    const current = Number(view.member.last_read_seq);
+    if (target <= current) return { lastReadSeq: current };
+    const at = isoNow();
+    await this.#storage.db
+      .updateTable("members")
+      .set({ last_read_seq: target, last_read_at: at })
+      .where("conversation_id", "=", conversationId)
+      .where("user_id", "=", p.id)
+      .where("last_read_seq", "<", target)
+      .execute();
+    const audience =
+      view.conversation.kind === "channel" ? onlyUser(p.id) : await loadAudience(this.#storage, view.conversation);
+    this.#events.publish({
+      type: "conversation.read",
+      conversation: toConversation(view.conversation),
+      userId: p.id,
+      seq: target,
+      at,
+      audience,
+    });
+    return { lastReadSeq: target };
+  }
+
+  /** Records that the caller's client received everything up to `seq`. */
+  async markDelivered(p: Principal, conversationId: string, seq: number): Promise<void> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    assertRead(p, view);
+    if (!view.member) return;
+    const target = Math.min(seq, Number(view.conversation.last_seq));
+    if (target <= Number(view.member.last_delivered_seq)) return;
+    await this.#storage.db
+      .updateTable("members")
+      .set({ last_delivered_seq: target })
+      .where("conversation_id", "=", conversationId)
+      .where("user_id", "=", p.id)
+      .where("last_delivered_seq", "<", target)
+      .execute();
+    if (view.conversation.kind === "channel") return;
+    this.#events.publish({
+      type: "conversation.delivered",
+      conversation: toConversation(view.conversation),
+      userId: p.id,
+      seq: target,
+      audience: await loadAudience(this.#storage, view.conversation),
+    });
+  }
+
+  async #require(conversationId: string, messageId: string): Promise<Message> {
+    const message = await findMessage(this.#storage.db, conversationId, messageId);
+    if (!message) throw notFound("No such message");
+    return message;
+  }
+
+  async #announce(type: "message.updated" | "message.deleted", view: AccessView, message: Message): Promise<void> {
+    const row = await this.#storage.db.selectFrom("conversations").selectAll().where("id", "=", view.conversation.id).executeTakeFirstOrThrow();
+    this.#events.publish({ type, conversation: toConversation(row), message, audience: await loadAudience(this.#storage, row) });
+  }
+}

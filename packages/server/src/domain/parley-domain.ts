@@ -1,0 +1,22 @@
+import type { Config } from "../config/config.js";
+import type { Storage } from "../storage/database.js";
+import { ConversationService } from "./conversations.js";
+import { DomainEvents } from "./domain-events.js";
+import { MessageService } from "./messages.js";
+import { UserDirectory } from "./users.js";
+
+/** The domain as the edges use it: one instance per node. */
+export interface ParleyDomain {
+  readonly events: DomainEvents;
+  readonly users: UserDirectory;
+  readonly conversations: ConversationService;
+  readonly messages: MessageService;
+}
+
+export function createDomain(storage: Storage, config: Config): ParleyDomain {
+  const events = new DomainEvents();
+  const users = new UserDirectory(storage);
+  const conversations = new ConversationService(storage, config, events, users);
+  const messages = new MessageService(storage, config, events, conversations);
+  return { events, users, conversations, messages };
+}

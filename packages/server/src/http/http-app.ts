@@ -1,0 +1,77 @@
+import cors from "@fastify/cors";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyRequest } from "fastify";
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import type { Principal } from "../domain/principal.js";
+import { handleHttpError } from "./error-handler.js";
+import type { HttpContext, ParleyFastify } from "./http-context.js";
+import { registerConversationRoutes } from "./routes/conversation-routes.js";
+import { registerMessageRoutes } from "./routes/message-routes.js";
+import { registerHealthRoutes, registerIdentityRoutes } from "./routes/system-routes.js";
+
+export interface HttpAppOptions {
+  /** Fastify's pino logger: `false` for none, `true` or `{ level }` for JSON lines on stdout. */
+  logger: boolean | { level: string };
+}
+
+/** The Fastify app: `/health`, `/ready`, the `/v1` REST API and its OpenAPI document at `/docs`. */
+export async function createHttpApp(ctx: HttpContext, options: HttpAppOptions): Promise<ParleyFastify> {
+  const base = Fastify({
+    logger: options.logger,
+    trustProxy: ctx.config.trustProxy,
+    bodyLimit: 1024 * 1024,
+  });
+  base.setValidatorCompiler(validatorCompiler);
+  base.setSerializerCompiler(serializerCompiler);
+  const app = base.withTypeProvider<ZodTypeProvider>();
+  app.setErrorHandler(handleHttpError);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: { code: "not_found", message: `No route for ${request.method} ${request.url.split("?")[0]}` } });
+  });
+
+  await app.register(cors, {
+    origin: ctx.config.corsOrigins.includes("*") ? true : [...ctx.config.corsOrigins],
+    credentials: true,
+    methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    allowedHeaders: ["Authorization", "Content-Type", "Parley-User"],
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Parley",
+        version: ctx.version,
+        description:
+          "REST API of Parley, the self-hosted real-time chat service. Authenticate with a user JWT " +
+          "(`Authorization: Bearer <jwt>`) or the server API key (acts as admin; add `Parley-User: <id>` to act as that user).",
+      },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  app.addHook("onRequest", async (request: FastifyRequest) => {
+    if (!request.url.startsWith("/v1/")) return;
+    const actAs = request.headers["parley-user"];
+    const principal = await ctx.authenticator.authenticateBearer(
+      request.headers.authorization,
+      Array.isArray(actAs) ? actAs[0] : actAs,
+    );
+    (request as FastifyRequest & { principal?: Principal }).principal = principal;
+  });
+
+  registerHealthRoutes(app, ctx);
+  registerIdentityRoutes(app, ctx);
+  registerConversationRoutes(app, ctx);
+  registerMessageRoutes(app, ctx);
+  app.get("/", { schema: { hide: true } }, async (_request, reply) => reply.redirect("/docs"));
+  return app;
+}

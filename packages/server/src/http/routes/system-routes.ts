@@ -1,0 +1,104 @@
+import { userSchema } from "@parley/protocol";
+import { sql } from "kysely";
+import { z } from "zod";
+import { forbidden } from "../../domain/parley-error.js";
+import { isAdmin } from "../../domain/principal.js";
+import type { HttpContext, ParleyFastify } from "../http-context.js";
+import { principalOf } from "../http-context.js";
+import { errorBody, errorResponses } from "../response-schemas.js";
+
+/** Health and readiness (no auth). */
+export function registerHealthRoutes(app: ParleyFastify, ctx: HttpContext): void {
+  app.get(
+    "/health",
+    {
+      schema: {
+        tags: ["system"],
+        summary: "Liveness",
+        response: { 200: z.object({ status: z.literal("ok"), timestamp: z.string(), version: z.string() }) },
+      },
+    },
+    async () => ({ status: "ok" as const, timestamp: new Date().toISOString(), version: ctx.version }),
+  );
+
+  app.get(
+    "/ready",
+    {
+      schema: {
+        tags: ["system"],
+        summary: "Readiness: the database answers",
+        response: {
+          200: z.object({ status: z.literal("ready"), database: z.literal("ok") }),
+          503: errorBody,
+        },
+      },
+    },
+    async (_request, reply) => {
+      try {
+        await sql`select 1`.execute(ctx.storage.db);
+      } catch {
+        return reply
+          .status(503)
+          .send({ error: { code: "unavailable", message: "The database does not answer", details: { database: "down" } } });
+      }
+      return { status: "ready" as const, database: "ok" as const };
+    },
+  );
+}
+
+/** `/v1/me` and `/v1/tokens`. */
+export function registerIdentityRoutes(app: ParleyFastify, ctx: HttpContext): void {
+  app.get(
+    "/v1/me",
+    {
+      schema: {
+        tags: ["users"],
+        summary: "The caller",
+        security: [{ bearer: [] }],
+        response: { 200: z.object({ user: userSchema }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      const stored = p.kind === "system" ? null : await ctx.domain.users.get(p.id);
+      return {
+        user: stored ?? {
+          id: p.id,
+          name: p.name,
+          avatar: p.avatar,
+          roles: [...p.roles],
+          createdAt: new Date(0).toISOString(),
+          lastSeenAt: null,
+        },
+      };
+    },
+  );
+
+  app.post(
+    "/v1/tokens",
+    {
+      schema: {
+        tags: ["users"],
+        summary: "Mint a Parley-signed user token (admin)",
+        security: [{ bearer: [] }],
+        body: z.strictObject({
+          sub: z
+            .string()
+            .min(1)
+            .max(200)
+            .refine((s) => !s.includes(":"), 'may not contain ":"'),
+          name: z.string().min(1).max(200).optional(),
+          avatar: z.string().max(2000).optional(),
+          roles: z.array(z.enum(["operator", "moderator", "admin", "guest"])).max(4).optional(),
+          ttl: z.number().int().min(60).max(365 * 86400).optional(),
+        }),
+        response: { 201: z.object({ token: z.string(), expiresAt: z.string().nullable() }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      if (!isAdmin(principalOf(request))) throw forbidden("Only the server API key or an admin mints tokens");
+      const minted = await ctx.signer.sign(request.body);
+      return reply.status(201).send(minted);
+    },
+  );
+}

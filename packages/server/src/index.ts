@@ -1,0 +1,6 @@
+export { loadConfig, type Config, type LoadConfigOptions, type TrustedIssuer } from "./config/config.js";
+export { ConfigError } from "./config/config-error.js";
+export { createParleyServer, VERSION, type CreateServerOptions, type ParleyServer } from "./parley-server.js";
+export { TokenSigner, type TokenClaims } from "./auth/token-signer.js";
+export { ParleyError } from "./domain/parley-error.js";
+export type { Principal } from "./domain/principal.js";

@@ -1,0 +1,76 @@
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { Authenticator } from "./auth/authenticator.js";
+import { TokenSigner } from "./auth/token-signer.js";
+import type { Config } from "./config/config.js";
+import { createDomain, type ParleyDomain } from "./domain/parley-domain.js";
+import { createHttpApp } from "./http/http-app.js";
+import type { ParleyFastify } from "./http/http-context.js";
+import { createGateway, type Gateway } from "./realtime/gateway.js";
+import { openStorage, type Storage } from "./storage/database.js";
+import { migrateToLatest } from "./storage/migrate.js";
+
+/** The version in this package's package.json. */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+
+/** A running Parley node. */
+export interface ParleyServer {
+  readonly config: Config;
+  readonly storage: Storage;
+  readonly domain: ParleyDomain;
+  readonly http: ParleyFastify;
+  readonly gateway: Gateway;
+  readonly signer: TokenSigner;
+  /** Starts listening on `config.port` (0 picks a free port); resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Stops accepting connections, closes sockets and the database. */
+  close(): Promise<void>;
+}
+
+export interface CreateServerOptions {
+  /** `false` for no logs, `true` or `{ level }` for pino JSON lines on stdout. @default false */
+  logger?: boolean | { level: string };
+}
+
+/** Opens the database, runs migrations and wires HTTP and Socket.IO onto one server. */
+export async function createParleyServer(config: Config, options: CreateServerOptions = {}): Promise<ParleyServer> {
+  const storage = openStorage(config.databaseUrl);
+  try {
+    await migrateToLatest(storage);
+  } catch (err) {
+    await storage.destroy();
+    throw err;
+  }
+  const domain = createDomain(storage, config);
+  const authenticator = new Authenticator(config, domain.users);
+  const signer = new TokenSigner(config.jwtSecret);
+  const http = await createHttpApp(
+    { config, storage, domain, authenticator, signer, version: VERSION },
+    { logger: options.logger ?? false },
+  );
+  const gateway = createGateway(http.server, { config, domain, authenticator, logger: http.log });
+
+  let closed = false;
+  return {
+    config,
+    storage,
+    domain,
+    http,
+    gateway,
+    signer,
+    async listen() {
+      await http.listen({ port: config.port, host: config.host });
+      const { port } = http.server.address() as AddressInfo;
+      return `http://localhost:${port}`;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await gateway.close();
+      await http.close();
+      await storage.destroy();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import type { Database } from "./schema.js";
+
+/** Which database engine a {@link Storage} runs on. */
+export type DialectName = "sqlite" | "postgres";
+
+/** An open database: the Kysely instance and the engine behind it. */
+export interface Storage {
+  readonly db: Kysely<Database>;
+  readonly dialect: DialectName;
+  /** Closes every connection. */
+  destroy(): Promise<void>;
+}
+
+const INT8_OID = 20;
+const TIMESTAMPTZ_OID = 1184;
+
+/** pg type parsers that make PostgreSQL rows look like SQLite ones: numbers and ISO strings. */
+const pgTypes = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === INT8_OID) return (value: string) => Number(value);
+    if (oid === TIMESTAMPTZ_OID) return (value: string) => new Date(value).toISOString();
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export interface OpenStorageOptions {
+  /** Most PostgreSQL connections in the pool. @default 10 */
+  poolSize?: number;
+}
+
+/**
+ * Opens `sqlite:<path>` (created with its folder when missing; `sqlite::memory:`
+ * for a throwaway database) or `postgres://…`.
+ */
+export function openStorage(url: string, options: OpenStorageOptions = {}): Storage {
+  if (url.startsWith("sqlite:")) {
+    const file = url.slice("sqlite:".length);
+    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const sqlite = new SqliteDatabase(file);
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("synchronous = FULL");
+    sqlite.pragma("foreign_keys = ON");
+    sqlite.pragma("busy_timeout = 5000");
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { db, dialect: "sqlite", destroy: () => db.destroy() };
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    types: pgTypes,
+    connectionTimeoutMillis: 5000,
+  });
+  // An idle client losing its connection must not crash the process; the
+  // next query reports the failure as `unavailable`.
+  pool.on("error", () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: "postgres", destroy: () => db.destroy() };
+}

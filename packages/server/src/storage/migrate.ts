@@ -1,0 +1,31 @@
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from "kysely";
+import type { Storage } from "./database.js";
+import * as initial from "./migrations/0001-initial.js";
+import { columnTypes, type ColumnTypes } from "./migrations/column-types.js";
+
+type Step = { up(db: Kysely<unknown>, types: ColumnTypes): Promise<void> };
+
+const steps: Record<string, Step> = {
+  "0001-initial": initial,
+};
+
+/**
+ * Brings the schema up to date. Safe to run on every start and from several
+ * nodes at once (Kysely's migrator takes a lock).
+ */
+export async function migrateToLatest(storage: Storage): Promise<string[]> {
+  const types = columnTypes(storage.dialect);
+  const migrations: Record<string, Migration> = {};
+  for (const [name, step] of Object.entries(steps)) {
+    migrations[name] = { up: (db) => step.up(db, types) };
+  }
+  const migrator = new Migrator({
+    db: storage.db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: "parley_migrations",
+    migrationLockTableName: "parley_migrations_lock",
+  });
+  const { error, results }: MigrationResultSet = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
