@@ -1,0 +1,48 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { jwtVerify } from "jose";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const bin = path.resolve(import.meta.dirname, "../dist/cli/main.js");
+const secret = "cli-test-secret-0123456789abcdef";
+
+async function parley(args: string[], env: Record<string, string> = {}, cwd = mkdtempSync(path.join(tmpdir(), "parley-cli-"))) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env.PATH ?? "", ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("parley CLI", () => {
+  it("prints a token that carries sub, name and roles", async () => {
+    const { code, stdout } = await parley(["token", "--sub", "alice", "--name", "Alice", "--role", "operator"], {
+      PARLEY_JWT_SECRET: secret,
+      PARLEY_API_KEY: "k".repeat(32),
+    });
+    expect(code).toBe(0);
+    const { payload } = await jwtVerify(stdout.trim(), new TextEncoder().encode(secret));
+    expect(payload).toMatchObject({ sub: "alice", name: "Alice", roles: ["operator"], iss: "parley" });
+    expect(typeof payload.exp).toBe("number");
+  });
+
+  it("migrates a database and reports when it is up to date", async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), "parley-cli-"));
+    const env = { PARLEY_JWT_SECRET: secret, PARLEY_API_KEY: "k".repeat(32), PARLEY_DATABASE_URL: `sqlite:${path.join(cwd, "p.db")}` };
+    expect((await parley(["migrate"], env, cwd)).stdout).toBe("applied: 0001-initial\n");
+    expect((await parley(["migrate"], env, cwd)).stdout).toBe("schema is up to date\n");
+  });
+
+  it("refuses bad config with one line naming the key", async () => {
+    const { code, stderr } = await parley(["serve"], { PARLEY_PORT: "eighty", PARLEY_JWT_SECRET: secret, PARLEY_API_KEY: "k".repeat(32) });
+    expect(code).toBe(1);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toMatch(/^parley: PARLEY_PORT: /);
+  });
+});

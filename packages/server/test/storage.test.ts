@@ -1,0 +1,125 @@
+import { sql } from "kysely";
+import { afterAll, describe, expect, it } from "vitest";
+import { openStorage } from "../src/storage/database.js";
+import { migrateToLatest } from "../src/storage/migrate.js";
+import { loadConfig } from "../src/config/config.js";
+import { createDomain } from "../src/domain/parley-domain.js";
+import type { Principal } from "../src/domain/principal.js";
+import { backends } from "./support/backends.js";
+
+const system: Principal = { id: "parley:system", name: "Parley", avatar: null, roles: ["admin"], kind: "system", expiresAt: null };
+const user = (id: string): Principal => ({ id, name: id.toUpperCase(), avatar: null, roles: [], kind: "user", expiresAt: null });
+
+describe.each(backends())("storage on $name", (backend) => {
+  afterAll(() => backend.cleanup());
+
+  async function open() {
+    const storage = openStorage(await backend.create());
+    await migrateToLatest(storage);
+    const config = loadConfig({ env: {}, overrides: { jwtSecret: "x".repeat(32), apiKey: "y".repeat(32) } });
+    return { storage, domain: createDomain(storage, config) };
+  }
+
+  it("migrates once and is a no-op the second time", async () => {
+    const storage = openStorage(await backend.create());
+    try {
+      expect(await migrateToLatest(storage)).toEqual(["0001-initial"]);
+      expect(await migrateToLatest(storage)).toEqual([]);
+    } finally {
+      await storage.destroy();
+    }
+  });
+
+  it("returns the same value shapes on every database", async () => {
+    const { storage, domain } = await open();
+    try {
+      await domain.users.remember(user("alice"));
+      const { conversation } = await domain.conversations.create(system, {
+        kind: "group",
+        members: ["alice"],
+        metadata: { booking: { id: 42, paid: true }, tags: ["a", "b"] },
+      });
+      const { message } = await domain.messages.send(user("alice"), conversation.id, {
+        clientId: "c1",
+        text: "hello",
+        metadata: { n: 1.5 },
+      });
+      expect(message).toEqual({
+        id: expect.any(String),
+        conversationId: conversation.id,
+        seq: 1,
+        revSeq: 1,
+        senderId: "alice",
+        senderName: "ALICE",
+        type: "text",
+        text: "hello",
+        attachments: [],
+        replyTo: null,
+        metadata: { n: 1.5 },
+        clientId: "c1",
+        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        editedAt: null,
+        deletedAt: null,
+        reactions: {},
+      });
+      const [reread] = (await domain.messages.history(user("alice"), conversation.id)).messages;
+      expect(reread).toEqual(message);
+      const { conversation: fresh, members } = await domain.conversations.get(system, conversation.id);
+      expect(fresh).toMatchObject({ lastSeq: 1, metadata: { booking: { id: 42, paid: true }, tags: ["a", "b"] } });
+      expect(fresh.lastMessageAt).toBe(message.createdAt);
+      expect(members).toEqual([
+        { userId: "alice", role: "member", name: "ALICE", joinedAt: expect.any(String), lastReadSeq: 0, lastReadAt: null, lastDeliveredSeq: 0 },
+      ]);
+    } finally {
+      await storage.destroy();
+    }
+  });
+
+  it("gives every change the next seq, under concurrency, without gaps or repeats", async () => {
+    const { storage, domain } = await open();
+    try {
+      const { conversation } = await domain.conversations.create(system, { kind: "group", members: ["a", "b"] });
+      const sends = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => domain.messages.send(user(i % 2 ? "a" : "b"), conversation.id, { clientId: `k${i}`, text: `m${i}` })),
+      );
+      const seqs = sends.map((s) => s.message.seq).sort((x, y) => x - y);
+      expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      const edited = await domain.messages.edit(user("a"), conversation.id, sends.find((s) => s.message.senderId === "a")!.message.id, "edited");
+      expect(edited.revSeq).toBe(41);
+    } finally {
+      await storage.destroy();
+    }
+  });
+
+  it("walks history and sync on indexes, not table scans", async () => {
+    const { storage } = await open();
+    try {
+      const history = sql`select * from messages m where m.conversation_id = ${"c"} and m.seq < ${10} order by m.seq desc limit 51`;
+      const sync = sql`select * from messages m where m.conversation_id = ${"c"} and m.rev_seq > ${10} order by m.rev_seq asc limit 51`;
+      if (storage.dialect === "sqlite") {
+        for (const [query, index] of [
+          [history, "messages_conversation_seq"],
+          [sync, "messages_conversation_rev_seq"],
+        ] as const) {
+          const plan = await sql<{ detail: string }>`explain query plan ${query}`.execute(storage.db);
+          expect(plan.rows.map((r) => r.detail).join("\n")).toContain(index);
+        }
+      } else {
+        await storage.db.transaction().execute(async (trx) => {
+          await sql`set local enable_seqscan = off`.execute(trx);
+          for (const [query, index] of [
+            [history, "messages_conversation_seq"],
+            [sync, "messages_conversation_rev_seq"],
+          ] as const) {
+            const plan = await sql<{ "QUERY PLAN": string }>`explain ${query}`.execute(trx);
+            const text = plan.rows.map((r) => r["QUERY PLAN"]).join("\n");
+            expect(text).toContain(index);
+            expect(text).not.toContain("Seq Scan");
+          }
+        });
+      }
+    } finally {
+      await storage.destroy();
+    }
+  });
+});
