@@ -53,6 +53,7 @@ function metadataProblem(value: unknown, depth: number): string | null {
     }
     return null;
   }
+  if (value === null) return null;
   if (typeof value === "number" && !Number.isFinite(value)) return "numbers must be finite";
   if (["string", "number", "boolean"].includes(typeof value)) return null;
   return "must be plain JSON";
