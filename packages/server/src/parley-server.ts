@@ -7,6 +7,8 @@ import { createDomain, type ParleyDomain } from "./domain/parley-domain.js";
 import { createHttpApp } from "./http/http-app.js";
 import type { ParleyFastify } from "./http/http-context.js";
 import { createGateway, type Gateway } from "./realtime/gateway.js";
+import { MemoryPresence } from "./presence/presence-memory.js";
+import { MemoryRateLimiter } from "./rate-limit/rate-limiter-memory.js";
 import { openStorage, type Storage } from "./storage/database.js";
 import { migrateToLatest } from "./storage/migrate.js";
 
@@ -43,14 +45,16 @@ export async function createParleyServer(config: Config, options: CreateServerOp
     await storage.destroy();
     throw err;
   }
-  const domain = createDomain(storage, config);
+  const presence = new MemoryPresence();
+  const limiter = new MemoryRateLimiter();
+  const domain = createDomain(storage, config, { presence, limiter });
   const authenticator = new Authenticator(config, domain.users);
   const signer = new TokenSigner(config.jwtSecret);
   const http = await createHttpApp(
     { config, storage, domain, authenticator, signer, version: VERSION },
     { logger: options.logger ?? false },
   );
-  const gateway = createGateway(http.server, { config, domain, authenticator, logger: http.log });
+  const gateway = createGateway(http.server, { config, domain, authenticator, presence, limiter, logger: http.log });
 
   let closed = false;
   return {
@@ -70,6 +74,8 @@ export async function createParleyServer(config: Config, options: CreateServerOp
       closed = true;
       await gateway.close();
       await http.close();
+      await presence.close();
+      await limiter.close();
       await storage.destroy();
     },
   };

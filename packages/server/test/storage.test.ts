@@ -6,6 +6,8 @@ import { loadConfig } from "../src/config/config.js";
 import { createDomain } from "../src/domain/parley-domain.js";
 import type { Principal } from "../src/domain/principal.js";
 import { backends } from "./support/backends.js";
+import { MemoryPresence } from "../src/presence/presence-memory.js";
+import { MemoryRateLimiter } from "../src/rate-limit/rate-limiter-memory.js";
 
 const system: Principal = { id: "parley:system", name: "Parley", avatar: null, roles: ["admin"], kind: "system", expiresAt: null };
 const user = (id: string): Principal => ({ id, name: id.toUpperCase(), avatar: null, roles: [], kind: "user", expiresAt: null });
@@ -17,7 +19,7 @@ describe.each(backends())("storage on $name", (backend) => {
     const storage = openStorage(await backend.create());
     await migrateToLatest(storage);
     const config = loadConfig({ env: {}, overrides: { jwtSecret: "x".repeat(32), apiKey: "y".repeat(32) } });
-    return { storage, domain: createDomain(storage, config) };
+    return { storage, domain: createDomain(storage, config, { presence: new MemoryPresence(), limiter: new MemoryRateLimiter() }) };
   }
 
   it("migrates once and is a no-op the second time", async () => {

@@ -333,6 +333,48 @@ export class ConversationService {
     return rows.map((r) => ({ id: r.id, lastSeq: Number(r.last_seq), unread: Number(r.unread) }));
   }
 
+  /** Ids of the non-channel conversations a user belongs to (where their presence is shown). */
+  async presenceConversationIds(userId: string): Promise<string[]> {
+    const rows = await this.#storage.db
+      .selectFrom("members as m")
+      .innerJoin("conversations as c", "c.id", "m.conversation_id")
+      .select("c.id")
+      .where("m.user_id", "=", userId)
+      .where("c.kind", "<>", "channel")
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** The conversation if the caller may read it; `forbidden` or `not_found` otherwise. */
+  async requireReadable(p: Principal, conversationId: string): Promise<Conversation> {
+    const view = await loadAccess(this.#storage, p, conversationId);
+    assertRead(p, view);
+    return toConversation(view.conversation);
+  }
+
+  /**
+   * Of `userIds`, those whose presence the caller may see: people sharing a
+   * non-channel conversation with them (operators and admins see everyone).
+   */
+  async visibleUsers(p: Principal, userIds: readonly string[]): Promise<string[]> {
+    const unique = [...new Set(userIds)];
+    if (unique.length === 0) return [];
+    if (isOperator(p)) return unique;
+    const rows = await this.#storage.db
+      .selectFrom("members as mine")
+      .innerJoin("members as theirs", "theirs.conversation_id", "mine.conversation_id")
+      .innerJoin("conversations as c", "c.id", "mine.conversation_id")
+      .select("theirs.user_id")
+      .distinct()
+      .where("mine.user_id", "=", p.id)
+      .where("theirs.user_id", "in", unique)
+      .where("c.kind", "<>", "channel")
+      .execute();
+    const visible = new Set(rows.map((r) => r.user_id));
+    visible.add(p.id);
+    return unique.filter((id) => visible.has(id));
+  }
+
   /** Renames, changes metadata, closes or reopens. Owners, moderators and admins; operators for support status. */
   async update(p: Principal, conversationId: string, patch: UpdateConversationInput): Promise<ConversationWithMembers> {
     const view = await loadAccess(this.#storage, p, conversationId);

@@ -13,12 +13,13 @@ import type { Storage } from "../storage/database.js";
 import { isoNow, toConversation, toJson, toMessage } from "../storage/mappers.js";
 import { appendMessage, findMessage, nextSeq } from "../storage/message-log.js";
 import type { MessagesTable } from "../storage/schema.js";
+import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { isUniqueViolation } from "../storage/storage-errors.js";
 import { assertRead, canDeleteForEveryone, onlyUser, loadAccess, loadAudience, postAccess, type AccessView } from "./access.js";
 import type { ConversationService } from "./conversations.js";
 import type { DomainEvents } from "./domain-events.js";
 import { checkMessageText } from "./message-text.js";
-import { conflict, forbidden, invalid, notFound } from "./parley-error.js";
+import { conflict, forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
 import { isGlobalModerator, isOperator, type Principal } from "./principal.js";
 
 /** What a send needs; the same for `message:send` and `POST …/messages`. */
@@ -48,11 +49,14 @@ export class MessageService {
   readonly #events: DomainEvents;
   readonly #conversations: ConversationService;
 
-  constructor(storage: Storage, config: Config, events: DomainEvents, conversations: ConversationService) {
+  readonly #limiter: RateLimiter;
+
+  constructor(storage: Storage, config: Config, events: DomainEvents, conversations: ConversationService, limiter: RateLimiter) {
     this.#storage = storage;
     this.#config = config;
     this.#events = events;
     this.#conversations = conversations;
+    this.#limiter = limiter;
   }
 
   /**
@@ -69,6 +73,12 @@ export class MessageService {
       if (existing) return this.#asRetry(existing, conversationId);
     }
     if (view.conversation.status === "closed") throw conflict("This conversation is closed");
+    if (p.kind !== "system") {
+      const decision = await this.#limiter.take(`msg:${p.id}`, this.#config.rateMessages);
+      if (!decision.allowed) {
+        throw new ParleyError("rate_limited", "Too many messages; slow down", { retryAfterMs: decision.retryAfterMs });
+      }
+    }
 
     const type = input.type ?? "text";
     const attachments = input.attachments ?? [];

@@ -1,4 +1,6 @@
 import type { Config } from "../config/config.js";
+import type { PresenceStore } from "../presence/presence-store.js";
+import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import type { Storage } from "../storage/database.js";
 import { ConversationService } from "./conversations.js";
 import { DomainEvents } from "./domain-events.js";
@@ -13,10 +15,16 @@ export interface ParleyDomain {
   readonly messages: MessageService;
 }
 
-export function createDomain(storage: Storage, config: Config): ParleyDomain {
+/** Services the domain uses that live outside the database. */
+export interface DomainServices {
+  presence: PresenceStore;
+  limiter: RateLimiter;
+}
+
+export function createDomain(storage: Storage, config: Config, services: DomainServices): ParleyDomain {
   const events = new DomainEvents();
   const users = new UserDirectory(storage);
   const conversations = new ConversationService(storage, config, events, users);
-  const messages = new MessageService(storage, config, events, conversations);
+  const messages = new MessageService(storage, config, events, conversations, services.limiter);
   return { events, users, conversations, messages };
 }

@@ -57,6 +57,13 @@ export class UserDirectory {
     return (await this.get(id))!;
   }
 
+  /** `lastSeenAt` of each known user among `ids`. */
+  async lastSeen(ids: readonly string[]): Promise<Map<string, string | null>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.#storage.db.selectFrom("users").select(["id", "last_seen_at"]).where("id", "in", [...ids]).execute();
+    return new Map(rows.map((r) => [r.id, r.last_seen_at]));
+  }
+
   /** Marks when a user was last seen (their last socket went away). */
   async touchLastSeen(id: string, at: string = isoNow()): Promise<void> {
     await this.#storage.db.updateTable("users").set({ last_seen_at: at }).where("id", "=", id).execute();

@@ -2,6 +2,7 @@ import type { Audience, DomainEvent } from "../domain/domain-events.js";
 import type { ParleyDomain } from "../domain/parley-domain.js";
 import { OPERATORS_ROOM, userRoom, watchRoom } from "./rooms.js";
 import type { ParleyIo } from "./socket-types.js";
+import type { TypingTracker } from "./typing-tracker.js";
 
 function roomsFor(conversationId: string, audience: Audience): string[] {
   const rooms = audience.userIds.map(userRoom);
@@ -14,7 +15,7 @@ function roomsFor(conversationId: string, audience: Audience): string[] {
  * Turns committed domain events into socket emits. One `to(rooms)` call per
  * event, so a socket in several of the rooms still receives it once.
  */
-export function startBroadcaster(io: ParleyIo, domain: ParleyDomain): () => void {
+export function startBroadcaster(io: ParleyIo, domain: ParleyDomain, typing: TypingTracker): () => void {
   return domain.events.subscribe((event: DomainEvent) => {
     const conversationId = event.conversation.id;
     const rooms = roomsFor(conversationId, event.audience);
@@ -23,6 +24,8 @@ export function startBroadcaster(io: ParleyIo, domain: ParleyDomain): () => void
     switch (event.type) {
       case "message.created":
         to.emit("message:new", event.message);
+        // Sending ends the sender's typing indicator.
+        typing.clear(conversationId, event.message.senderId);
         break;
       case "message.updated":
         to.emit("message:updated", event.message);

@@ -12,6 +12,9 @@ import {
   messageEditSchema,
   messageReactSchema,
   messageSendSchema,
+  presenceGetSchema,
+  typingSchema,
+  authRefreshSchema,
   type Ack,
   type AckCallback,
   type ClientEventName,
@@ -22,10 +25,14 @@ import { Server } from "socket.io";
 import type { z } from "zod";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Config } from "../config/config.js";
+import { ParleyError } from "../domain/parley-error.js";
 import type { ParleyDomain } from "../domain/parley-domain.js";
-import { isOperator } from "../domain/principal.js";
+import { isOperator, type Principal } from "../domain/principal.js";
+import type { PresenceStore } from "../presence/presence-store.js";
+import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { toParleyError } from "../edge/to-parley-error.js";
 import { startBroadcaster } from "./broadcaster.js";
+import { TypingTracker } from "./typing-tracker.js";
 import { OPERATORS_ROOM, userRoom, watchRoom } from "./rooms.js";
 import type { ParleyIo, ParleySocket } from "./socket-types.js";
 
@@ -42,7 +49,30 @@ export interface GatewayOptions {
   config: Config;
   domain: ParleyDomain;
   authenticator: Authenticator;
+  presence: PresenceStore;
+  limiter: RateLimiter;
   logger: FastifyBaseLogger;
+}
+
+/** Per-user limits on events other than sends (SPEC: 5 typing/s, 100 others/s). */
+const TYPING_RATE = { perSecond: 5, burst: 10 };
+const EVENT_RATE = { perSecond: 100, burst: 200 };
+/** A socket refused this many times within the window is flooding and is dropped. */
+const FLOOD_STRIKES = 50;
+const FLOOD_WINDOW_MS = 10_000;
+/** setTimeout cannot wait longer than this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What the handlers share for one node. */
+interface Shared {
+  io: ParleyIo;
+  domain: ParleyDomain;
+  authenticator: Authenticator;
+  limiter: RateLimiter;
+  typing: TypingTracker;
+  logger: FastifyBaseLogger;
+  rescheduleExpiry?: (socket: ParleySocket) => void;
+  presenceOnline: (userIds: readonly string[]) => Promise<Set<string>>;
 }
 
 /**
@@ -51,7 +81,7 @@ export interface GatewayOptions {
  * forwards committed domain events to the right sockets.
  */
 export function createGateway(server: HttpServer, options: GatewayOptions): Gateway {
-  const { config, domain, authenticator, logger } = options;
+  const { config, domain, authenticator, presence, limiter, logger } = options;
   const io: ParleyIo = new Server(server, {
     path: "/socket.io",
     maxHttpBufferSize: MAX_PACKET_BYTES,
@@ -81,11 +111,49 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
       });
   });
 
+  const typing = new TypingTracker((conversationId, userId, name, isTyping) => {
+    io.to(watchRoom(conversationId)).except(userRoom(userId)).emit("typing", { conversationId, userId, name, typing: isTyping });
+  });
+  const shared: Shared = {
+    io,
+    domain,
+    authenticator,
+    limiter,
+    typing,
+    logger,
+    presenceOnline: (userIds) => presence.online(userIds),
+  };
+
+  async function announcePresence(userId: string, online: boolean, lastSeenAt: string | null): Promise<void> {
+    const ids = await domain.conversations.presenceConversationIds(userId);
+    if (ids.length > 0) io.to(ids.map(watchRoom)).emit("presence", { userId, online, lastSeenAt });
+  }
+
   io.on("connection", (socket) => {
     const principal = socket.data.principal;
     void socket.join(userRoom(principal.id));
     if (isOperator(principal)) void socket.join(OPERATORS_ROOM);
-    registerHandlers(socket, domain, logger);
+    registerHandlers(socket, shared);
+    scheduleExpiry(socket);
+    presence
+      .connect(principal.id, socket.id)
+      .then((first) => (first ? announcePresence(principal.id, true, null) : undefined))
+      .catch((err: unknown) => logger.error({ err }, "presence update failed"));
+    socket.on("disconnect", () => {
+      clearTimeout(expiryTimers.get(socket.id));
+      expiryTimers.delete(socket.id);
+      const userId = socket.data.principal.id;
+      presence
+        .disconnect(userId, socket.id)
+        .then(async (last) => {
+          if (!last) return;
+          typing.clearUser(userId);
+          const at = new Date().toISOString();
+          await domain.users.touchLastSeen(userId, at);
+          await announcePresence(userId, false, at);
+        })
+        .catch((err: unknown) => logger.error({ err }, "presence update failed"));
+    });
     domain.conversations
       .sessionSummary(principal)
       .then((conversations) => {
@@ -101,19 +169,63 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
       });
   });
 
-  const stopBroadcaster = startBroadcaster(io, domain);
+  const expiryTimers = new Map<string, NodeJS.Timeout>();
+  /** Sends `session:expired` and disconnects when the socket's token runs out (unless refreshed first). */
+  function scheduleExpiry(socket: ParleySocket): void {
+    clearTimeout(expiryTimers.get(socket.id));
+    const exp = socket.data.principal.expiresAt;
+    if (exp === null) return;
+    const check = () => {
+      const current = socket.data.principal.expiresAt;
+      if (current === null || !socket.connected) return;
+      const left = current * 1000 - Date.now();
+      if (left > 0) {
+        expiryTimers.set(socket.id, setTimeout(check, Math.min(left, MAX_TIMER_MS)));
+        return;
+      }
+      socket.emit("session:expired", {});
+      socket.disconnect(true);
+    };
+    expiryTimers.set(socket.id, setTimeout(check, Math.min(Math.max(exp * 1000 - Date.now(), 0), MAX_TIMER_MS)));
+  }
+  shared.rescheduleExpiry = scheduleExpiry;
+
+  const stopBroadcaster = startBroadcaster(io, domain, typing);
   return {
     io,
     close: async () => {
       stopBroadcaster();
+      typing.close();
+      for (const timer of expiryTimers.values()) clearTimeout(timer);
       await io.close();
     },
   };
 }
 
-function registerHandlers(socket: ParleySocket, domain: ParleyDomain, logger: FastifyBaseLogger): void {
+function registerHandlers(socket: ParleySocket, shared: Shared): void {
+  const { domain, logger, limiter, typing, authenticator } = shared;
   const p = () => socket.data.principal;
   const { conversations, messages } = domain;
+  let strikes: number[] = [];
+
+  /** Counts a refusal; a socket refused too often in a short window is flooding and is dropped. */
+  function strike(): void {
+    const now = Date.now();
+    strikes = strikes.filter((t) => now - t < FLOOD_WINDOW_MS);
+    strikes.push(now);
+    if (strikes.length >= FLOOD_STRIKES) {
+      logger.warn({ userId: p().id }, "disconnecting a flooding socket");
+      socket.disconnect(true);
+    }
+  }
+
+  async function checkRate(event: string): Promise<void> {
+    const rate = event === "typing" ? TYPING_RATE : EVENT_RATE;
+    const decision = await limiter.take(`${event === "typing" ? "typing" : "events"}:${p().id}`, rate);
+    if (!decision.allowed) {
+      throw new ParleyError("rate_limited", "Too many events; slow down", { retryAfterMs: decision.retryAfterMs });
+    }
+  }
 
   /**
    * One listener per event: validates the payload, runs the domain call and
@@ -127,14 +239,18 @@ function registerHandlers(socket: ParleySocket, domain: ParleyDomain, logger: Fa
     (socket as unknown as LooseSocket).on(event, (...args: unknown[]) => {
       const last = args[args.length - 1];
       const ack = typeof last === "function" ? (last as (response: Ack<AckData<E>>) => void) : null;
-      const payload = ack ? args[0] : args[0];
-      const parsed = schema.safeParse(payload);
-      const work = parsed.success ? run(parsed.data) : Promise.reject(parsed.error);
+      const payload = args[0];
+      const work = checkRate(event).then(() => {
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) throw parsed.error;
+        return run(parsed.data);
+      });
       work.then(
         (data) => ack?.({ ok: true, data }),
         (err: unknown) => {
           const { error, unexpected } = toParleyError(err);
           if (unexpected) logger.error({ err, event }, "socket event failed");
+          if (error.code === "rate_limited") strike();
           ack?.({ ok: false, error: error.toPayload() });
         },
       );
@@ -193,4 +309,28 @@ function registerHandlers(socket: ParleySocket, domain: ParleyDomain, logger: Fa
   on("message:react", messageReactSchema, (input) =>
     messages.react(p(), input.conversationId, input.messageId, input.emoji, input.on),
   );
+
+  on("typing", typingSchema, async (input) => {
+    const principal = p();
+    await conversations.requireReadable(principal, input.conversationId);
+    typing.set(input.conversationId, principal.id, principal.name, input.typing);
+    return null;
+  });
+
+  on("presence:get", presenceGetSchema, async (input) => {
+    const visible = await conversations.visibleUsers(p(), input.userIds);
+    const [online, lastSeen] = await Promise.all([shared.presenceOnline(visible), domain.users.lastSeen(visible)]);
+    return visible.map((userId) => ({ userId, online: online.has(userId), lastSeenAt: lastSeen.get(userId) ?? null }));
+  });
+
+  on("auth:refresh", authRefreshSchema, async (input) => {
+    const next: Principal = await authenticator.verifyToken(input.token);
+    if (next.id !== p().id) throw new ParleyError("forbidden", "The new token is for another user");
+    await domain.users.remember(next);
+    socket.data.principal = next;
+    if (isOperator(next)) await socket.join(OPERATORS_ROOM);
+    else await socket.leave(OPERATORS_ROOM);
+    shared.rescheduleExpiry?.(socket);
+    return { expiresAt: next.expiresAt === null ? null : new Date(next.expiresAt * 1000).toISOString() };
+  });
 }

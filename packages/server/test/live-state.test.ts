@@ -1,0 +1,171 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Message } from "@parley/protocol";
+import { backends } from "./support/backends.js";
+import { API_KEY, ok, settle, signToken, startTestServer, type TestServer } from "./support/test-server.js";
+
+describe.each(backends())("read state, typing, presence and limits on $name", (backend) => {
+  let t: TestServer;
+  beforeEach(async () => {
+    t = await startTestServer(await backend.create());
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+  afterAll(() => backend.cleanup());
+
+  async function pair() {
+    const alice = await t.connect("alice", { name: "Alice" });
+    const bob = await t.connect("bob", { name: "Bob" });
+    const conversationId: string = ok(await alice.call("conversation:create", { kind: "direct", members: ["bob"] })).id;
+    return { alice, bob, conversationId };
+  }
+
+  it("tells the sender when a message was delivered and read, and clears the reader's other tabs", async () => {
+    const { alice, bob, conversationId } = await pair();
+    const bobTab2 = await t.connect("bob");
+    const m = ok(await alice.call("message:send", { conversationId, clientId: "r1", text: "ping" }));
+    await bob.waitFor("message:new");
+    ok(await bob.call("conversation:delivered", { conversationId, seq: m.seq }));
+    expect(await alice.waitFor("conversation:delivered")).toEqual({ conversationId, userId: "bob", seq: m.seq });
+    expect(ok(await bob.call("conversation:read", { conversationId, seq: m.seq }))).toEqual({ lastReadSeq: m.seq });
+    const receipt = await alice.waitFor("conversation:read");
+    expect(receipt).toMatchObject({ conversationId, userId: "bob", seq: m.seq });
+    expect(receipt.at).toMatch(/Z$/);
+    expect((await bobTab2.waitFor("conversation:read")).seq).toBe(m.seq);
+    // Reading backwards never moves the position back.
+    expect(ok(await bob.call("conversation:read", { conversationId, seq: 0 }))).toEqual({ lastReadSeq: m.seq });
+    const members = ok(await alice.call("conversation:open", { conversationId })).members;
+    expect(members.find((x: { userId: string }) => x.userId === "bob")).toMatchObject({ lastReadSeq: m.seq, lastDeliveredSeq: m.seq });
+  });
+
+  it("keeps read receipts in channels to the reader's own sockets", async () => {
+    const id = (await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "channel" } })).body.conversation.id;
+    const ann = await t.connect("ann");
+    const ben = await t.connect("ben");
+    ok(await ann.call("conversation:open", { conversationId: id }));
+    ok(await ben.call("conversation:open", { conversationId: id }));
+    const m = ok(await ann.call("message:send", { conversationId: id, clientId: "c1", text: "hi" }));
+    ok(await ben.call("message:send", { conversationId: id, clientId: "c2", text: "hey" }));
+    ok(await ben.call("conversation:read", { conversationId: id, seq: m.seq }));
+    await settle();
+    expect(ann.received("conversation:read")).toHaveLength(0);
+    expect(ben.received("conversation:read")).toHaveLength(1);
+  });
+
+  it("shows typing to the others watching, never the typist, and ends it on send", async () => {
+    const { alice, bob, conversationId } = await pair();
+    const aliceTab2 = await t.connect("alice");
+    ok(await bob.call("conversation:open", { conversationId, limit: 0 }));
+    ok(await aliceTab2.call("conversation:open", { conversationId, limit: 0 }));
+    ok(await alice.call("typing", { conversationId, typing: true }));
+    expect(await bob.waitFor("typing")).toEqual({ conversationId, userId: "alice", name: "Alice", typing: true });
+    ok(await alice.call("message:send", { conversationId, clientId: "t1", text: "done typing" }));
+    expect(await bob.waitFor("typing", (e) => e.typing === false)).toMatchObject({ userId: "alice" });
+    await settle();
+    expect(aliceTab2.received("typing")).toHaveLength(0);
+    const eve = await t.connect("eve");
+    expect(await eve.call("typing", { conversationId, typing: true })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+  });
+
+  it("expires a typing indicator 6 s after the last typing: true", async () => {
+    const { alice, bob, conversationId } = await pair();
+    ok(await bob.call("conversation:open", { conversationId, limit: 0 }));
+    ok(await alice.call("typing", { conversationId, typing: true }));
+    await bob.waitFor("typing", (e) => e.typing === true);
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, 2000));
+    ok(await alice.call("typing", { conversationId, typing: true }));
+    const stopped = await bob.waitFor("typing", (e) => e.typing === false, 10_000);
+    const elapsed = Date.now() - started;
+    expect(stopped.userId).toBe("alice");
+    // Renewed at 2 s, so it ends about 8 s after the first one, not 6.
+    expect(elapsed).toBeGreaterThan(7500);
+    expect(elapsed).toBeLessThan(9500);
+    expect(bob.received("typing").filter((e) => e.typing === true)).toHaveLength(1);
+  }, 15_000);
+
+  it("ends a typing indicator at once when the typist's last socket goes", async () => {
+    const { alice, bob, conversationId } = await pair();
+    ok(await bob.call("conversation:open", { conversationId, limit: 0 }));
+    ok(await alice.call("typing", { conversationId, typing: true }));
+    await bob.waitFor("typing", (e) => e.typing === true);
+    const started = Date.now();
+    alice.socket.io.engine.close();
+    await bob.waitFor("typing", (e) => e.typing === false, 3000);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it("shows a user online across tabs and offline with lastSeenAt when the last tab goes", async () => {
+    const { alice, conversationId } = await pair();
+    ok(await alice.call("conversation:open", { conversationId, limit: 0 }));
+    const bob2 = await t.connect("bob");
+    const bob3 = await t.connect("bob");
+    expect(ok(await alice.call("presence:get", { userIds: ["bob", "stranger"] }))).toEqual([
+      { userId: "bob", online: true, lastSeenAt: expect.any(String) },
+    ]);
+    for (const c of t.server.gateway.io.sockets.sockets.values()) {
+      if (c.data.principal.id === "bob") c.disconnect(true);
+    }
+    const offline = await alice.waitFor("presence", (e) => e.online === false);
+    expect(offline).toMatchObject({ userId: "bob", online: false });
+    expect(Date.parse(offline.lastSeenAt)).toBeGreaterThan(Date.now() - 5000);
+    expect(alice.received("presence").filter((e) => e.online === false)).toHaveLength(1);
+    const back = await t.connect("bob");
+    expect((await alice.waitFor("presence", (e) => e.online === true)).userId).toBe("bob");
+    expect(ok(await alice.call("presence:get", { userIds: ["bob"] }))[0].online).toBe(true);
+    back.close();
+    bob2.close();
+    bob3.close();
+  });
+
+  it("limits sends per user, storing nothing over the limit, on sockets and REST", async () => {
+    const { alice, conversationId } = await pair();
+    const results = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => alice.call("message:send", { conversationId, clientId: `burst-${i}`, text: `${i}` })),
+    );
+    const limited = results.filter((r) => !r.ok);
+    expect(results.filter((r) => r.ok)).toHaveLength(20);
+    expect(limited).toHaveLength(5);
+    for (const r of limited) {
+      expect(r).toMatchObject({ ok: false, error: { code: "rate_limited" } });
+      expect(r.error.details.retryAfterMs).toBeGreaterThan(0);
+    }
+    const history = ok(await alice.call("conversation:history", { conversationId, limit: 200 }));
+    expect(history.messages).toHaveLength(20);
+    const rest = await t.request("POST", `/v1/conversations/${conversationId}/messages`, { auth: alice.token, body: { text: "more" } });
+    expect(rest.status).toBe(429);
+    expect(rest.body.error.code).toBe("rate_limited");
+    expect(Number(rest.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    // A retry of a message that was stored is still a success.
+    const stored = history.messages[0] as Message;
+    expect(ok(await alice.call("message:send", { conversationId, clientId: stored.clientId, text: stored.text }))).toMatchObject({ id: stored.id });
+  });
+
+  it("disconnects a socket that floods events far over the limit", async () => {
+    const { alice, bob, conversationId } = await pair();
+    const gone = new Promise<string>((resolve) => alice.socket.once("disconnect", resolve));
+    for (let i = 0; i < 400; i++) alice.socket.emit("typing", { conversationId, typing: i % 2 === 0 }, () => {});
+    expect(await gone).toBe("io server disconnect");
+    expect(bob.socket.connected).toBe(true);
+    expect(ok(await bob.call("conversation:history", { conversationId })).messages).toHaveLength(0);
+  });
+
+  it("expires a session when its token runs out, unless refreshed first", async () => {
+    const short = await t.connect("carol", { expiresIn: 2 });
+    const refreshed = await t.connect("dave", { expiresIn: 2 });
+    const fresh = await signToken("dave", { expiresIn: 3600 });
+    const answer = ok(await refreshed.call("auth:refresh", { token: fresh }));
+    expect(Date.parse(answer.expiresAt)).toBeGreaterThan(Date.now() + 3500_000);
+    const other = await signToken("mallory", { expiresIn: 3600 });
+    expect(await refreshed.call("auth:refresh", { token: other })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    expect(await refreshed.call("auth:refresh", { token: "junk" })).toMatchObject({
+      ok: false,
+      error: { code: "unauthenticated", details: { reason: "invalid" } },
+    });
+    await short.waitFor("session:expired", () => true, 5000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(short.socket.connected).toBe(false);
+    expect(refreshed.socket.connected).toBe(true);
+    expect(refreshed.received("session:expired")).toHaveLength(0);
+  }, 10_000);
+});
