@@ -10,6 +10,8 @@ import { createGateway, type Gateway } from "./realtime/gateway.js";
 import { MemoryPresence } from "./presence/presence-memory.js";
 import { MemoryRateLimiter } from "./rate-limit/rate-limiter-memory.js";
 import { openStorage, type Storage } from "./storage/database.js";
+import { WebhookDispatcher } from "./webhooks/webhook-dispatcher.js";
+import { WebhookOutbox } from "./webhooks/webhook-outbox.js";
 import { migrateToLatest } from "./storage/migrate.js";
 
 /** The version in this package's package.json. */
@@ -25,6 +27,7 @@ export interface ParleyServer {
   readonly http: ParleyFastify;
   readonly gateway: Gateway;
   readonly signer: TokenSigner;
+  readonly webhooks: WebhookDispatcher;
   /** Starts listening on `config.port` (0 picks a free port); resolves to the base URL. */
   listen(): Promise<string>;
   /** Stops accepting connections, closes sockets and the database. */
@@ -47,7 +50,7 @@ export async function createParleyServer(config: Config, options: CreateServerOp
   }
   const presence = new MemoryPresence();
   const limiter = new MemoryRateLimiter();
-  const domain = createDomain(storage, config, { presence, limiter });
+  const domain = createDomain(storage, config, { presence, limiter, recorder: new WebhookOutbox(config, presence) });
   const authenticator = new Authenticator(config, domain.users);
   const signer = new TokenSigner(config.jwtSecret);
   const http = await createHttpApp(
@@ -55,6 +58,8 @@ export async function createParleyServer(config: Config, options: CreateServerOp
     { logger: options.logger ?? false },
   );
   const gateway = createGateway(http.server, { config, domain, authenticator, presence, limiter, logger: http.log });
+  const webhooks = new WebhookDispatcher(config, storage, http.log);
+  const stopKicking = domain.events.subscribe(() => webhooks.kick());
 
   let closed = false;
   return {
@@ -64,14 +69,18 @@ export async function createParleyServer(config: Config, options: CreateServerOp
     http,
     gateway,
     signer,
+    webhooks,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
+      webhooks.start();
       const { port } = http.server.address() as AddressInfo;
       return `http://localhost:${port}`;
     },
     async close() {
       if (closed) return;
       closed = true;
+      stopKicking();
+      await webhooks.stop();
       await gateway.close();
       await http.close();
       await presence.close();

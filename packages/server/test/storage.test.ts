@@ -8,6 +8,7 @@ import type { Principal } from "../src/domain/principal.js";
 import { backends } from "./support/backends.js";
 import { MemoryPresence } from "../src/presence/presence-memory.js";
 import { MemoryRateLimiter } from "../src/rate-limit/rate-limiter-memory.js";
+import { WebhookOutbox } from "../src/webhooks/webhook-outbox.js";
 
 const system: Principal = { id: "parley:system", name: "Parley", avatar: null, roles: ["admin"], kind: "system", expiresAt: null };
 const user = (id: string): Principal => ({ id, name: id.toUpperCase(), avatar: null, roles: [], kind: "user", expiresAt: null });
@@ -19,13 +20,14 @@ describe.each(backends())("storage on $name", (backend) => {
     const storage = openStorage(await backend.create());
     await migrateToLatest(storage);
     const config = loadConfig({ env: {}, overrides: { jwtSecret: "x".repeat(32), apiKey: "y".repeat(32) } });
-    return { storage, domain: createDomain(storage, config, { presence: new MemoryPresence(), limiter: new MemoryRateLimiter() }) };
+    const presence = new MemoryPresence();
+    return { storage, domain: createDomain(storage, config, { presence, limiter: new MemoryRateLimiter(), recorder: new WebhookOutbox(config, presence) }) };
   }
 
   it("migrates once and is a no-op the second time", async () => {
     const storage = openStorage(await backend.create());
     try {
-      expect(await migrateToLatest(storage)).toEqual(["0001-initial"]);
+      expect(await migrateToLatest(storage)).toEqual(["0001-initial", "0002-conversation-life"]);
       expect(await migrateToLatest(storage)).toEqual([]);
     } finally {
       await storage.destroy();

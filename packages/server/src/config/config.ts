@@ -270,6 +270,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     jwtSecret ??= secrets.jwtSecret;
     apiKey ??= secrets.apiKey;
   }
+  if (p.webhookUrl && !p.webhookSecret) {
+    throw new ConfigError("PARLEY_WEBHOOK_SECRET: required when PARLEY_WEBHOOK_URL is set (webhooks are signed with it)");
+  }
   if (!jwtSecret) throw new ConfigError("PARLEY_JWT_SECRET: required (or run in dev mode with PARLEY_DEV=on)");
   if (!apiKey) throw new ConfigError("PARLEY_API_KEY: required (or run in dev mode with PARLEY_DEV=on)");
 

@@ -2,6 +2,7 @@ import type { Selectable } from "kysely";
 import type { Storage } from "../storage/database.js";
 import type { ConversationsTable, MembersTable } from "../storage/schema.js";
 import type { Audience } from "./domain-events.js";
+import type { Db } from "./unit-of-work.js";
 import { forbidden, notFound } from "./parley-error.js";
 import { isAdmin, isGlobalModerator, isGuest, isOperator, type Principal } from "./principal.js";
 
@@ -100,9 +101,9 @@ export function onlyUser(userId: string): Audience {
 }
 
 /** Loads the member ids a conversation's events go to (none needed for channels). */
-export async function loadAudience(storage: Storage, conversation: ConversationRow): Promise<Audience> {
+export async function loadAudience(db: Db, conversation: ConversationRow): Promise<Audience> {
   if (conversation.kind === "channel") return audienceOf("channel", []);
-  const rows = await storage.db
+  const rows = await db
     .selectFrom("members")
     .select("user_id")
     .where("conversation_id", "=", conversation.id)

@@ -28,7 +28,7 @@ import {
   loadAudience,
   type AccessView,
 } from "./access.js";
-import type { DomainEvents } from "./domain-events.js";
+import type { Db, Emit, UnitOfWork } from "./unit-of-work.js";
 import { conflict, forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
 import { isAdmin, isGlobalModerator, isGuest, isOperator, type Principal } from "./principal.js";
 import type { UserDirectory } from "./users.js";
@@ -101,13 +101,13 @@ function joinLabel(p: Principal): string {
 export class ConversationService {
   readonly #storage: Storage;
   readonly #config: Config;
-  readonly #events: DomainEvents;
   readonly #users: UserDirectory;
+  readonly #uow: UnitOfWork;
 
-  constructor(storage: Storage, config: Config, events: DomainEvents, users: UserDirectory) {
+  constructor(storage: Storage, config: Config, uow: UnitOfWork, users: UserDirectory) {
     this.#storage = storage;
     this.#config = config;
-    this.#events = events;
+    this.#uow = uow;
     this.#users = users;
   }
 
@@ -171,7 +171,7 @@ export class ConversationService {
       activity_at: now,
     };
 
-    const inserted = await this.#storage.db.transaction().execute(async (trx) => {
+    const inserted = await this.#uow.run(async (trx, emit) => {
       const row = await trx
         .insertInto("conversations")
         .values(values)
@@ -185,22 +185,12 @@ export class ConversationService {
           .values([...roles].map(([userId, role]) => ({ conversation_id: row.id, user_id: userId, role, joined_at: now })))
           .execute();
       }
+      emit({ type: "conversation.created", conversation: toConversation(row), audience: audienceOf(row.kind, [...roles.keys()]) });
       return row;
     });
 
     if (!inserted) return { ...(await this.#existingFor(p, input.kind, input.ref ?? null, directKey)), created: false };
-
-    const conversation = toConversation(inserted);
-    const members = await this.#members(inserted.id);
-    this.#events.publish({
-      type: "conversation.created",
-      conversation,
-      audience: audienceOf(
-        inserted.kind,
-        members.map((m) => m.userId),
-      ),
-    });
-    return { conversation, members, created: true };
+    return { conversation: toConversation(inserted), members: await this.#members(inserted.id), created: true };
   }
 
   async #existingFor(
@@ -389,13 +379,7 @@ export class ConversationService {
     if (patch.metadata !== undefined) set.metadata = toJson(patch.metadata);
     if (patch.status !== undefined) set.status = patch.status;
     if (Object.keys(set).length === 0) return this.get(p, conversationId);
-    const row = await this.#storage.db
-      .updateTable("conversations")
-      .set(set)
-      .where("id", "=", conversationId)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await this.#publishUpdated(row);
+    const row = await this.#setAndAnnounce(conversationId, set);
     return { conversation: toConversation(row), members: await this.#members(conversationId) };
   }
 
@@ -404,21 +388,14 @@ export class ConversationService {
     const view = await loadAccess(this.#storage, p, conversationId);
     assertRead(p, view);
     if (view.conversation.kind !== "support") throw invalid("Only support conversations are resolved");
-    const row = await this.#storage.db
-      .updateTable("conversations")
-      .set({ status: "closed" })
-      .where("id", "=", conversationId)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await this.#publishUpdated(row);
-    return toConversation(row);
+    return toConversation(await this.#setAndAnnounce(conversationId, { status: "closed" }));
   }
 
-  async #publishUpdated(row: ConversationRow): Promise<void> {
-    this.#events.publish({
-      type: "conversation.updated",
-      conversation: toConversation(row),
-      audience: await loadAudience(this.#storage, row),
+  async #setAndAnnounce(conversationId: string, set: Updateable<ConversationsTable>): Promise<ConversationRow> {
+    return this.#uow.run(async (trx, emit) => {
+      const row = await trx.updateTable("conversations").set(set).where("id", "=", conversationId).returningAll().executeTakeFirstOrThrow();
+      emit({ type: "conversation.updated", conversation: toConversation(row), audience: await loadAudience(trx, row) });
+      return row;
     });
   }
 
@@ -475,26 +452,23 @@ export class ConversationService {
     await this.#removeMembership(view, userId, userId === p.id ? `${name} left` : `${name} was removed`);
   }
 
-  /** Inserts a membership and publishes it (with its system message) once committed. */
+  /** Inserts a membership (and its system message) and announces it once committed. */
   async addMembership(view: AccessView, userId: string, role: MemberRole, label: string): Promise<Member> {
-    const { member, systemMessage } = await this.#storage.db
-      .transaction()
-      .execute((trx) => this.insertMembership(trx, view, userId, role, label));
-    await this.publishMembership("member.joined", view.conversation.id, member, systemMessage);
-    return member;
+    return this.#uow.run((trx, emit) => this.insertMembership(trx, emit, view, userId, role, label));
   }
 
   /**
    * Inserts a membership and, outside channels, its "… joined" system message
-   * inside `trx`; the caller publishes after commit (see {@link publishMembership}).
+   * inside `trx`, emitting `member.joined` (and the message) for after the commit.
    */
   async insertMembership(
     trx: Transaction<Database>,
+    emit: Emit,
     view: AccessView,
     userId: string,
     role: MemberRole,
     label: string,
-  ): Promise<{ member: Member; systemMessage: Message | null }> {
+  ): Promise<Member> {
     const conversationId = view.conversation.id;
     const inserted = await trx
       .insertInto("members")
@@ -502,44 +476,37 @@ export class ConversationService {
       .onConflict((oc) => oc.columns(["conversation_id", "user_id"]).doNothing())
       .returning("user_id")
       .executeTakeFirst();
-    let systemMessage: Message | null = null;
-    if (inserted && view.conversation.kind !== "channel") {
-      const name = (await trx.selectFrom("users").select("name").where("id", "=", userId).executeTakeFirst())?.name ?? userId;
-      systemMessage = await appendMessage(trx, {
+    const member = await this.#member(conversationId, userId, trx);
+    if (!inserted) return member;
+    const row = await this.#conversationRow(conversationId, trx);
+    const audience = await loadAudience(trx, row);
+    emit({ type: "member.joined", conversation: toConversation(row), member, audience });
+    if (view.conversation.kind !== "channel") {
+      const message = await appendMessage(trx, {
         conversationId,
         senderId: userId,
-        senderName: name,
+        senderName: member.name,
         type: "system",
         text: `${label} joined`,
         metadata: { event: "member.joined", userId },
       });
+      const after = await this.#conversationRow(conversationId, trx);
+      emit({ type: "message.created", conversation: toConversation(after), message, audience });
     }
-    return { member: await this.#member(conversationId, userId, trx), systemMessage };
-  }
-
-  /** Tells everyone about a membership change (and its system message) once it is committed. */
-  async publishMembership(
-    type: "member.joined" | "member.left",
-    conversationId: string,
-    member: Member,
-    systemMessage: Message | null,
-    extraUserIds: readonly string[] = [],
-  ): Promise<void> {
-    const row = await this.#conversationRow(conversationId);
-    const conversation = toConversation(row);
-    const base = await loadAudience(this.#storage, row);
-    const audience = { ...base, userIds: [...new Set([...base.userIds, ...extraUserIds])] };
-    this.#events.publish({ type, conversation, member, audience });
-    if (systemMessage) this.#events.publish({ type: "message.created", conversation, message: systemMessage, audience: base });
+    return member;
   }
 
   async #removeMembership(view: AccessView, userId: string, text: string): Promise<void> {
     const conversationId = view.conversation.id;
-    const member = await this.#member(conversationId, userId);
-    const systemMessage = await this.#storage.db.transaction().execute(async (t) => {
-      await t.deleteFrom("members").where("conversation_id", "=", conversationId).where("user_id", "=", userId).execute();
-      if (view.conversation.kind === "channel") return null;
-      return appendMessage(t, {
+    await this.#uow.run(async (trx, emit) => {
+      const member = await this.#member(conversationId, userId, trx);
+      const before = await this.#conversationRow(conversationId, trx);
+      const base = await loadAudience(trx, before);
+      await trx.deleteFrom("members").where("conversation_id", "=", conversationId).where("user_id", "=", userId).execute();
+      // The one leaving hears of it too (their other tabs), then no more.
+      emit({ type: "member.left", conversation: toConversation(before), member, audience: base });
+      if (view.conversation.kind === "channel") return;
+      const message = await appendMessage(trx, {
         conversationId,
         senderId: userId,
         senderName: member.name,
@@ -547,12 +514,13 @@ export class ConversationService {
         text,
         metadata: { event: "member.left", userId },
       });
+      const after = await this.#conversationRow(conversationId, trx);
+      emit({ type: "message.created", conversation: toConversation(after), message, audience: await loadAudience(trx, after) });
     });
-    await this.publishMembership("member.left", conversationId, member, systemMessage, [userId]);
   }
 
-  async #conversationRow(conversationId: string): Promise<ConversationRow> {
-    const row = await this.#storage.db.selectFrom("conversations").selectAll().where("id", "=", conversationId).executeTakeFirst();
+  async #conversationRow(conversationId: string, db: Db = this.#storage.db): Promise<ConversationRow> {
+    const row = await db.selectFrom("conversations").selectAll().where("id", "=", conversationId).executeTakeFirst();
     if (!row) throw notFound("No such conversation");
     return row;
   }

@@ -17,7 +17,7 @@ import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { isUniqueViolation } from "../storage/storage-errors.js";
 import { assertRead, canDeleteForEveryone, onlyUser, loadAccess, loadAudience, postAccess, type AccessView } from "./access.js";
 import type { ConversationService } from "./conversations.js";
-import type { DomainEvents } from "./domain-events.js";
+import type { Db, Emit, UnitOfWork } from "./unit-of-work.js";
 import { checkMessageText } from "./message-text.js";
 import { conflict, forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
 import { isGlobalModerator, isOperator, type Principal } from "./principal.js";
@@ -46,15 +46,15 @@ function hiddenCopy(message: Message): Message {
 export class MessageService {
   readonly #storage: Storage;
   readonly #config: Config;
-  readonly #events: DomainEvents;
+  readonly #uow: UnitOfWork;
   readonly #conversations: ConversationService;
 
   readonly #limiter: RateLimiter;
 
-  constructor(storage: Storage, config: Config, events: DomainEvents, conversations: ConversationService, limiter: RateLimiter) {
+  constructor(storage: Storage, config: Config, uow: UnitOfWork, conversations: ConversationService, limiter: RateLimiter) {
     this.#storage = storage;
     this.#config = config;
-    this.#events = events;
+    this.#uow = uow;
     this.#conversations = conversations;
     this.#limiter = limiter;
   }
@@ -91,13 +91,11 @@ export class MessageService {
       if (!original) throw invalid("replyTo is not a message of this conversation");
     }
 
-    let joined: { member: Member; systemMessage: Message | null } | null = null;
-    let stored: Message;
     try {
-      stored = await this.#storage.db.transaction().execute(async (trx) => {
+      const stored = await this.#uow.run(async (trx, emit) => {
         // Posting in a channel, or an operator answering a support conversation, joins.
-        if (access === "join") joined = await this.#conversations.insertMembership(trx, view, p.id, "member", p.name);
-        return appendMessage(trx, {
+        if (access === "join") await this.#conversations.insertMembership(trx, emit, view, p.id, "member", p.name);
+        const message = await appendMessage(trx, {
           conversationId,
           senderId: p.id,
           senderName: p.name,
@@ -107,7 +105,10 @@ export class MessageService {
           metadata: input.metadata ?? {},
           clientId: input.clientId ?? null,
         });
+        await this.#announce(trx, emit, "message.created", conversationId, message);
+        return message;
       });
+      return { message: stored, duplicate: false };
     } catch (err) {
       if (input.clientId !== undefined && isUniqueViolation(err)) {
         const existing = await this.#byClientId(p.id, input.clientId);
@@ -115,17 +116,6 @@ export class MessageService {
       }
       throw err;
     }
-
-    const join = joined as { member: Member; systemMessage: Message | null } | null;
-    if (join) await this.#conversations.publishMembership("member.joined", conversationId, join.member, join.systemMessage);
-    const row = { ...view.conversation, last_seq: stored.seq, last_message_at: stored.createdAt, activity_at: stored.createdAt };
-    this.#events.publish({
-      type: "message.created",
-      conversation: toConversation(row),
-      message: stored,
-      audience: await loadAudience(this.#storage, view.conversation),
-    });
-    return { message: stored, duplicate: false };
   }
 
   async #byClientId(senderId: string, clientId: string): Promise<Message | null> {
@@ -154,7 +144,7 @@ export class MessageService {
     if (message.deletedAt) throw conflict("This message was deleted");
     checkMessageText(text, this.#config.maxMessageLength);
     const now = isoNow();
-    const updated = await this.#storage.db.transaction().execute(async (trx) => {
+    return this.#uow.run(async (trx, emit) => {
       const seq = await nextSeq(trx, conversationId, null);
       const row = await trx
         .updateTable("messages")
@@ -162,10 +152,8 @@ export class MessageService {
         .where("id", "=", messageId)
         .returningAll()
         .executeTakeFirstOrThrow();
-      return toMessage(row);
+      return this.#announce(trx, emit, "message.updated", conversationId, toMessage(row));
     });
-    await this.#announce("message.updated", view, updated);
-    return updated;
   }
 
   /**
@@ -179,14 +167,14 @@ export class MessageService {
     const now = isoNow();
 
     if (scope === "me") {
-      const hidden = await this.#storage.db.transaction().execute(async (trx) => {
+      await this.#uow.run(async (trx, emit) => {
         const inserted = await trx
           .insertInto("hidden_messages")
           .values({ user_id: p.id, message_id: messageId, conversation_id: conversationId, hidden_at: now })
           .onConflict((oc) => oc.columns(["user_id", "message_id"]).doNothing())
           .returning("message_id")
           .executeTakeFirst();
-        if (!inserted) return null;
+        if (!inserted) return;
         const seq = await nextSeq(trx, conversationId, null);
         const row = await trx
           .updateTable("messages")
@@ -194,22 +182,15 @@ export class MessageService {
           .where("id", "=", messageId)
           .returningAll()
           .executeTakeFirstOrThrow();
-        return toMessage(row);
+        const conversation = await trx.selectFrom("conversations").selectAll().where("id", "=", conversationId).executeTakeFirstOrThrow();
+        emit({ type: "message.deleted", conversation: toConversation(conversation), message: hiddenCopy(toMessage(row)), audience: onlyUser(p.id) });
       });
-      if (hidden) {
-        this.#events.publish({
-          type: "message.deleted",
-          conversation: toConversation(view.conversation),
-          message: hiddenCopy(hidden),
-          audience: onlyUser(p.id),
-        });
-      }
       return null;
     }
 
     if (!canDeleteForEveryone(p, view, message.senderId)) throw forbidden("You may not delete this message");
     if (message.deletedAt) return message;
-    const tombstone = await this.#storage.db.transaction().execute(async (trx) => {
+    return this.#uow.run(async (trx, emit) => {
       const seq = await nextSeq(trx, conversationId, null);
       const row = await trx
         .updateTable("messages")
@@ -217,10 +198,8 @@ export class MessageService {
         .where("id", "=", messageId)
         .returningAll()
         .executeTakeFirstOrThrow();
-      return toMessage(row);
+      return this.#announce(trx, emit, "message.deleted", conversationId, toMessage(row));
     });
-    await this.#announce("message.deleted", view, tombstone);
-    return tombstone;
   }
 
   /** Adds (`on: true`) or removes the caller's reaction; idempotent. */
@@ -234,7 +213,7 @@ export class MessageService {
     if (current.deletedAt) throw conflict("This message was deleted");
     const has = current.reactions[emoji]?.includes(p.id) ?? false;
     if (has === on) return current;
-    const updated = await this.#storage.db.transaction().execute(async (trx) => {
+    return this.#uow.run(async (trx, emit) => {
       const seq = await nextSeq(trx, conversationId, null);
       const fresh = (await findMessage(trx, conversationId, messageId))!;
       const users = new Set(fresh.reactions[emoji] ?? []);
@@ -249,10 +228,8 @@ export class MessageService {
         .where("id", "=", messageId)
         .returningAll()
         .executeTakeFirstOrThrow();
-      return toMessage(row);
+      return this.#announce(trx, emit, "message.updated", conversationId, toMessage(row));
     });
-    await this.#announce("message.updated", view, updated);
-    return updated;
   }
 
   /** The newest page before `beforeSeq` (or the newest), oldest→newest, without messages the caller hid. */
@@ -330,8 +307,8 @@ export class MessageService {
       .where("last_read_seq", "<", target)
       .execute();
     const audience =
-      view.conversation.kind === "channel" ? onlyUser(p.id) : await loadAudience(this.#storage, view.conversation);
-    this.#events.publish({
+      view.conversation.kind === "channel" ? onlyUser(p.id) : await loadAudience(this.#storage.db, view.conversation);
+    this.#uow.publish({
       type: "conversation.read",
       conversation: toConversation(view.conversation),
       userId: p.id,
@@ -357,12 +334,12 @@ export class MessageService {
       .where("last_delivered_seq", "<", target)
       .execute();
     if (view.conversation.kind === "channel") return;
-    this.#events.publish({
+    this.#uow.publish({
       type: "conversation.delivered",
       conversation: toConversation(view.conversation),
       userId: p.id,
       seq: target,
-      audience: await loadAudience(this.#storage, view.conversation),
+      audience: await loadAudience(this.#storage.db, view.conversation),
     });
   }
 
@@ -372,8 +349,16 @@ export class MessageService {
     return message;
   }
 
-  async #announce(type: "message.updated" | "message.deleted", view: AccessView, message: Message): Promise<void> {
-    const row = await this.#storage.db.selectFrom("conversations").selectAll().where("id", "=", view.conversation.id).executeTakeFirstOrThrow();
-    this.#events.publish({ type, conversation: toConversation(row), message, audience: await loadAudience(this.#storage, row) });
+  /** Emits a message event with the conversation as it now is and who should hear of it. */
+  async #announce(
+    trx: Db,
+    emit: Emit,
+    type: "message.created" | "message.updated" | "message.deleted",
+    conversationId: string,
+    message: Message,
+  ): Promise<Message> {
+    const row = await trx.selectFrom("conversations").selectAll().where("id", "=", conversationId).executeTakeFirstOrThrow();
+    emit({ type, conversation: toConversation(row), message, audience: await loadAudience(trx, row) });
+    return message;
   }
 }

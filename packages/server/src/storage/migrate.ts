@@ -1,12 +1,14 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from "kysely";
 import type { Storage } from "./database.js";
 import * as initial from "./migrations/0001-initial.js";
+import * as conversationLife from "./migrations/0002-conversation-life.js";
 import { columnTypes, type ColumnTypes } from "./migrations/column-types.js";
 
 type Step = { up(db: Kysely<unknown>, types: ColumnTypes): Promise<void> };
 
 const steps: Record<string, Step> = {
   "0001-initial": initial,
+  "0002-conversation-life": conversationLife,
 };
 
 /**

@@ -12,6 +12,10 @@ export interface Database {
   members: MembersTable;
   messages: MessagesTable;
   hidden_messages: HiddenMessagesTable;
+  support_reads: SupportReadsTable;
+  uploads: UploadsTable;
+  message_attachments: MessageAttachmentsTable;
+  webhook_outbox: WebhookOutboxTable;
 }
 
 type Json = ColumnType<unknown, string, string>;
@@ -77,4 +81,45 @@ export interface HiddenMessagesTable {
   message_id: string;
   conversation_id: string;
   hidden_at: string;
+}
+
+/** An operator's read position in a support conversation they may not be a member of. */
+export interface SupportReadsTable {
+  conversation_id: string;
+  user_id: string;
+  last_read_seq: Generated<number>;
+  last_read_at: string | null;
+}
+
+/** A stored file; its bytes live in the uploads directory under its id. */
+export interface UploadsTable {
+  id: string;
+  owner_id: string;
+  name: string;
+  mime_type: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  created_at: string;
+}
+
+/** Which messages reference which uploads (who may fetch a file). */
+export interface MessageAttachmentsTable {
+  message_id: string;
+  upload_id: string;
+  conversation_id: string;
+}
+
+/** Webhooks to send, written in the same transaction as the change they report. */
+export interface WebhookOutboxTable {
+  id: string;
+  type: string;
+  /** The exact JSON body that is signed and sent. */
+  body: string;
+  created_at: string;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  delivered_at: string | null;
+  failed_at: string | null;
+  last_error: string | null;
 }

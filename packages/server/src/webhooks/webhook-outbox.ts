@@ -1,0 +1,76 @@
+import { randomUUID } from "node:crypto";
+import type { Transaction } from "kysely";
+import type { Config } from "../config/config.js";
+import type { DomainEvent } from "../domain/domain-events.js";
+import type { EventRecorder } from "../domain/unit-of-work.js";
+import type { PresenceStore } from "../presence/presence-store.js";
+import { isoNow } from "../storage/mappers.js";
+import type { Database } from "../storage/schema.js";
+
+/** Webhook types, named `noun.verb`. */
+export type WebhookType =
+  | "message.created"
+  | "message.updated"
+  | "message.deleted"
+  | "conversation.created"
+  | "conversation.updated"
+  | "member.joined"
+  | "member.left";
+
+/** The body Parley posts: `{ id, type, createdAt, data }`. */
+export interface WebhookBody {
+  id: string;
+  type: WebhookType;
+  createdAt: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Turns domain events into webhook rows in the transaction that made the
+ * change, so a webhook exists exactly when its change was committed.
+ * Does nothing when no webhook URL is configured.
+ */
+export class WebhookOutbox implements EventRecorder {
+  readonly #config: Config;
+  readonly #presence: PresenceStore;
+
+  constructor(config: Config, presence: PresenceStore) {
+    this.#config = config;
+    this.#presence = presence;
+  }
+
+  async record(trx: Transaction<Database>, events: readonly DomainEvent[]): Promise<void> {
+    if (!this.#config.webhookUrl) return;
+    const rows = [];
+    const now = isoNow();
+    for (const event of events) {
+      const data = await this.#data(event);
+      if (!data) continue;
+      const body: WebhookBody = { id: randomUUID(), type: event.type as WebhookType, createdAt: now, data };
+      rows.push({ id: body.id, type: body.type, body: JSON.stringify(body), created_at: now, next_attempt_at: now });
+    }
+    if (rows.length > 0) await trx.insertInto("webhook_outbox").values(rows).execute();
+  }
+
+  async #data(event: DomainEvent): Promise<Record<string, unknown> | null> {
+    switch (event.type) {
+      case "message.created": {
+        if (event.message.hidden) return null;
+        const ids = event.audience.userIds.filter((id) => id !== event.message.senderId);
+        const online = await this.#presence.online(ids);
+        return { message: event.message, recipients: ids.map((userId) => ({ userId, online: online.has(userId) })) };
+      }
+      case "message.updated":
+      case "message.deleted":
+        return event.message.hidden ? null : { message: event.message };
+      case "conversation.created":
+      case "conversation.updated":
+        return { conversation: event.conversation };
+      case "member.joined":
+      case "member.left":
+        return { conversationId: event.conversation.id, member: event.member };
+      default:
+        return null;
+    }
+  }
+}
