@@ -64,6 +64,8 @@ export interface Config {
   readonly uploadMaxBytes: number;
   /** MIME allowlist. @default ["image/*","application/pdf","text/plain","audio/*","video/*"] */
   readonly uploadTypes: readonly string[];
+  /** Public base URL (e.g. `https://chat.example.com`) prefixed to attachment URLs; relative when unset. @default undefined */
+  readonly publicUrl: string | undefined;
   /** Dev mode: generated secrets, permissive CORS, tokens without `exp`. @default false */
   readonly dev: boolean;
   /** Where dev secrets and the default database live. @default "./data" */
@@ -91,6 +93,7 @@ const KEYS = {
   uploadsDir: "PARLEY_UPLOADS_DIR",
   uploadMaxBytes: "PARLEY_UPLOAD_MAX_BYTES",
   uploadTypes: "PARLEY_UPLOAD_TYPES",
+  publicUrl: "PARLEY_PUBLIC_URL",
   dev: "PARLEY_DEV",
   dataDir: "PARLEY_DATA_DIR",
 } as const satisfies Record<keyof Config, string>;
@@ -185,6 +188,9 @@ const fields = {
   uploadsDir: z.string().min(1).optional(),
   uploadMaxBytes: int(1, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
   uploadTypes: list.default(["image/*", "application/pdf", "text/plain", "audio/*", "video/*"]),
+  publicUrl: url("http(s)://")
+    .transform((s) => s.replace(/\/+$/, ""))
+    .optional(),
   dev: flag.default(false),
   dataDir: z.string().min(1).default("./data"),
 } satisfies Record<RawKey, z.ZodType>;
@@ -252,7 +258,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     parsed[key] = result.data;
   }
   const p = parsed as {
-    [K in RawKey]: K extends "databaseUrl" | "redisUrl" | "jwtSecret" | "apiKey" | "corsOrigins" | "uploadsDir"
+    [K in RawKey]: K extends "databaseUrl" | "redisUrl" | "jwtSecret" | "apiKey" | "corsOrigins" | "uploadsDir" | "publicUrl"
       ? Config[K] | undefined
       : Config[K];
   };

@@ -31,6 +31,7 @@ import {
 import type { Db, Emit, UnitOfWork } from "./unit-of-work.js";
 import { conflict, forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
 import { isAdmin, isGlobalModerator, isGuest, isOperator, type Principal } from "./principal.js";
+import type { UploadService } from "./uploads.js";
 import type { UserDirectory } from "./users.js";
 
 /** What `create` needs; the same for `conversation:create` and `POST /v1/conversations`. */
@@ -104,7 +105,10 @@ export class ConversationService {
   readonly #users: UserDirectory;
   readonly #uow: UnitOfWork;
 
-  constructor(storage: Storage, config: Config, uow: UnitOfWork, users: UserDirectory) {
+  readonly #uploads: UploadService;
+
+  constructor(storage: Storage, config: Config, uow: UnitOfWork, users: UserDirectory, uploads: UploadService) {
+    this.#uploads = uploads;
     this.#storage = storage;
     this.#config = config;
     this.#uow = uow;
@@ -271,7 +275,7 @@ export class ConversationService {
         .selectAll()
         .where((eb) => eb.or(lastPairs.map(([id, seq]) => eb.and([eb("conversation_id", "=", id), eb("seq", "=", seq)]))))
         .execute();
-      for (const row of messages) lastMessages.set(row.conversation_id, toMessage(row));
+      for (const row of messages) lastMessages.set(row.conversation_id, this.#uploads.present(toMessage(row)));
     }
 
     const nonChannelIds = page.filter((r) => r.kind !== "channel").map((r) => r.id);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import {
   DEFAULT_PAGE_LIMIT,
   type DeleteScope,
@@ -18,6 +19,7 @@ import { isUniqueViolation } from "../storage/storage-errors.js";
 import { assertRead, canDeleteForEveryone, onlyUser, loadAccess, loadAudience, postAccess, type AccessView } from "./access.js";
 import type { ConversationService } from "./conversations.js";
 import type { Db, Emit, UnitOfWork } from "./unit-of-work.js";
+import type { UploadService } from "./uploads.js";
 import { checkMessageText } from "./message-text.js";
 import { conflict, forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
 import { isGlobalModerator, isOperator, type Principal } from "./principal.js";
@@ -50,8 +52,17 @@ export class MessageService {
   readonly #conversations: ConversationService;
 
   readonly #limiter: RateLimiter;
+  readonly #uploads: UploadService;
 
-  constructor(storage: Storage, config: Config, uow: UnitOfWork, conversations: ConversationService, limiter: RateLimiter) {
+  constructor(
+    storage: Storage,
+    config: Config,
+    uow: UnitOfWork,
+    conversations: ConversationService,
+    limiter: RateLimiter,
+    uploads: UploadService,
+  ) {
+    this.#uploads = uploads;
     this.#storage = storage;
     this.#config = config;
     this.#uow = uow;
@@ -80,12 +91,14 @@ export class MessageService {
       }
     }
 
-    const type = input.type ?? "text";
-    const attachments = input.attachments ?? [];
-    if (attachments.length > 0) throw invalid("Unknown attachment", { id: attachments[0]!.id });
-    if (type !== "text") throw invalid(`A ${type} message needs attachments`);
-    if (input.text === undefined) throw invalid("text is required");
-    checkMessageText(input.text, this.#config.maxMessageLength);
+    const refs = input.attachments ?? [];
+    if (refs.length === 0) {
+      if (input.type !== undefined && input.type !== "text") throw invalid(`A ${input.type} message needs attachments`);
+      if (input.text === undefined) throw invalid("text is required");
+    } else if (input.type === "text") {
+      throw invalid('A text message carries no attachments; send type "image" or "file"');
+    }
+    if (input.text !== undefined) checkMessageText(input.text, this.#config.maxMessageLength);
     if (input.replyTo !== undefined) {
       const original = await findMessage(this.#storage.db, conversationId, input.replyTo);
       if (!original) throw invalid("replyTo is not a message of this conversation");
@@ -94,19 +107,26 @@ export class MessageService {
     try {
       const stored = await this.#uow.run(async (trx, emit) => {
         // Posting in a channel, or an operator answering a support conversation, joins.
+        const attachments = await this.#uploads.resolve(trx, p, refs);
+        const allImages = attachments.every((a) => a.mimeType.startsWith("image/"));
+        const type = refs.length === 0 ? "text" : (input.type ?? (allImages ? "image" : "file"));
+        if (type === "image" && !allImages) throw invalid("An image message holds only images");
         if (access === "join") await this.#conversations.insertMembership(trx, emit, view, p.id, "member", p.name);
+        const id = randomUUID();
         const message = await appendMessage(trx, {
+          id,
           conversationId,
           senderId: p.id,
           senderName: p.name,
           type,
+          attachments,
           text: input.text ?? null,
           replyTo: input.replyTo ?? null,
           metadata: input.metadata ?? {},
           clientId: input.clientId ?? null,
         });
-        await this.#announce(trx, emit, "message.created", conversationId, message);
-        return message;
+        await this.#uploads.link(trx, conversationId, id, attachments);
+        return this.#announce(trx, emit, "message.created", conversationId, message);
       });
       return { message: stored, duplicate: false };
     } catch (err) {
@@ -132,7 +152,7 @@ export class MessageService {
     if (existing.conversationId !== conversationId) {
       throw conflict("clientId was already used for a message in another conversation");
     }
-    return { message: existing, duplicate: true };
+    return { message: this.#uploads.present(existing), duplicate: true };
   }
 
   /** Edits the caller's own message. */
@@ -190,7 +210,8 @@ export class MessageService {
 
     if (!canDeleteForEveryone(p, view, message.senderId)) throw forbidden("You may not delete this message");
     if (message.deletedAt) return message;
-    return this.#uow.run(async (trx, emit) => {
+    let removed: string[] = [];
+    const tombstone = await this.#uow.run(async (trx, emit) => {
       const seq = await nextSeq(trx, conversationId, null);
       const row = await trx
         .updateTable("messages")
@@ -198,8 +219,11 @@ export class MessageService {
         .where("id", "=", messageId)
         .returningAll()
         .executeTakeFirstOrThrow();
+      removed = await this.#uploads.detach(trx, messageId);
       return this.#announce(trx, emit, "message.deleted", conversationId, toMessage(row));
     });
+    await this.#uploads.removeFiles(removed);
+    return tombstone;
   }
 
   /** Adds (`on: true`) or removes the caller's reaction; idempotent. */
@@ -250,7 +274,7 @@ export class MessageService {
     if (beforeSeq !== undefined) query = query.where("m.seq", "<", beforeSeq);
     const rows = await query.orderBy("m.seq", "desc").limit(limit + 1).execute();
     const hasMore = rows.length > limit;
-    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore };
+    return { messages: rows.slice(0, limit).reverse().map((row) => this.#uploads.present(toMessage(row))), hasMore };
   }
 
   /**
@@ -277,7 +301,7 @@ export class MessageService {
     const hasMore = rows.length > limit;
     const messages = rows.slice(0, limit).map((row: Selectable<MessagesTable> & { hidden_at: string | null }) => {
       const message = toMessage(row);
-      return row.hidden_at ? hiddenCopy(message) : message;
+      return row.hidden_at ? hiddenCopy(message) : this.#uploads.present(message);
     });
     return { messages, lastSeq, hasMore };
   }
@@ -358,7 +382,8 @@ export class MessageService {
     message: Message,
   ): Promise<Message> {
     const row = await trx.selectFrom("conversations").selectAll().where("id", "=", conversationId).executeTakeFirstOrThrow();
-    emit({ type, conversation: toConversation(row), message, audience: await loadAudience(trx, row) });
-    return message;
+    const presented = this.#uploads.present(message);
+    emit({ type, conversation: toConversation(row), message: presented, audience: await loadAudience(trx, row) });
+    return presented;
   }
 }

@@ -7,6 +7,8 @@ import { DomainEvents } from "./domain-events.js";
 import { MessageService } from "./messages.js";
 import { UnitOfWork, type EventRecorder } from "./unit-of-work.js";
 import { UserDirectory } from "./users.js";
+import { UploadService } from "./uploads.js";
+import { FileStore } from "../storage/file-store.js";
 
 /** The domain as the edges use it: one instance per node. */
 export interface ParleyDomain {
@@ -14,6 +16,7 @@ export interface ParleyDomain {
   readonly users: UserDirectory;
   readonly conversations: ConversationService;
   readonly messages: MessageService;
+  readonly uploads: UploadService;
 }
 
 /** Services the domain uses that live outside the database. */
@@ -28,7 +31,8 @@ export function createDomain(storage: Storage, config: Config, services: DomainS
   const events = new DomainEvents();
   const uow = new UnitOfWork(storage, events, services.recorder);
   const users = new UserDirectory(storage);
-  const conversations = new ConversationService(storage, config, uow, users);
-  const messages = new MessageService(storage, config, uow, conversations, services.limiter);
-  return { events, users, conversations, messages };
+  const uploads = new UploadService(storage, new FileStore(config.uploadsDir), config);
+  const conversations = new ConversationService(storage, config, uow, users, uploads);
+  const messages = new MessageService(storage, config, uow, conversations, services.limiter, uploads);
+  return { events, users, conversations, messages, uploads };
 }

@@ -1,4 +1,5 @@
 import cors from "@fastify/cors";
+import multipart from "@fastify/multipart";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyRequest } from "fastify";
@@ -13,6 +14,7 @@ import { handleHttpError } from "./error-handler.js";
 import type { HttpContext, ParleyFastify } from "./http-context.js";
 import { registerConversationRoutes } from "./routes/conversation-routes.js";
 import { registerMessageRoutes } from "./routes/message-routes.js";
+import { registerUploadRoutes } from "./routes/upload-routes.js";
 import { registerHealthRoutes, registerIdentityRoutes } from "./routes/system-routes.js";
 
 export interface HttpAppOptions {
@@ -58,8 +60,15 @@ export async function createHttpApp(ctx: HttpContext, options: HttpAppOptions): 
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
+  await app.register(multipart, {
+    limits: { fileSize: ctx.config.uploadMaxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 },
+  });
+
   app.addHook("onRequest", async (request: FastifyRequest) => {
     if (!request.url.startsWith("/v1/")) return;
+    const auth = (request.routeOptions.config as { auth?: "optional" | "none" }).auth;
+    if (auth === "none") return;
+    if (auth === "optional" && request.headers.authorization === undefined) return;
     const actAs = request.headers["parley-user"];
     const principal = await ctx.authenticator.authenticateBearer(
       request.headers.authorization,
@@ -72,6 +81,7 @@ export async function createHttpApp(ctx: HttpContext, options: HttpAppOptions): 
   registerIdentityRoutes(app, ctx);
   registerConversationRoutes(app, ctx);
   registerMessageRoutes(app, ctx);
+  registerUploadRoutes(app, ctx);
   app.get("/", { schema: { hide: true } }, async (_request, reply) => reply.redirect("/docs"));
   return app;
 }

@@ -34,3 +34,8 @@ export function principalOf(request: FastifyRequest): Principal {
   if (!principal) throw new Error("route is missing authentication");
   return principal;
 }
+
+/** The caller of a route whose authentication is optional, or `null`. */
+export function optionalPrincipalOf(request: FastifyRequest): Principal | null {
+  return (request as FastifyRequest & { principal?: Principal }).principal ?? null;
+}

@@ -8,6 +8,8 @@ type Db = Kysely<Database> | Transaction<Database>;
 
 /** A new message's fields; `seq` and `revSeq` come from the conversation's counter. */
 export interface NewMessage {
+  /** @default a new UUID */
+  id?: string;
   conversationId: string;
   senderId: string;
   senderName: string;
@@ -44,7 +46,7 @@ export async function appendMessage(db: Db, input: NewMessage): Promise<Message>
   const row = await db
     .insertInto("messages")
     .values({
-      id: randomUUID(),
+      id: input.id ?? randomUUID(),
       conversation_id: input.conversationId,
       seq,
       rev_seq: seq,

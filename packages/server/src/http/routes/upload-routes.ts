@@ -1,0 +1,77 @@
+import { attachmentSchema, idSchema } from "@parley/protocol";
+import { z } from "zod";
+import { invalid, ParleyError } from "../../domain/parley-error.js";
+import type { HttpContext, ParleyFastify } from "../http-context.js";
+import { optionalPrincipalOf, principalOf } from "../http-context.js";
+import { errorResponses } from "../response-schemas.js";
+
+const tags = ["uploads"];
+
+/** Types a browser may show inline; anything else is served as a download. */
+const INLINE = /^(image\/(png|jpeg|gif|webp|avif)|application\/pdf|text\/plain|audio\/|video\/)/;
+
+/** Uploading files and fetching them back. */
+export function registerUploadRoutes(app: ParleyFastify, ctx: HttpContext): void {
+  const { uploads } = ctx.domain;
+
+  app.post(
+    "/v1/uploads",
+    {
+      schema: {
+        tags,
+        security: [{ bearer: [] }],
+        summary: "Upload one file (multipart/form-data); send its id in a message's attachments",
+        consumes: ["multipart/form-data"],
+        response: { 201: z.object({ attachment: attachmentSchema }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      if (!request.isMultipart()) throw invalid("Send the file as multipart/form-data");
+      const file = await request.file();
+      if (!file) throw invalid("No file in the request");
+      const attachment = await uploads.store(principalOf(request), {
+        filename: file.filename,
+        mimeType: file.mimetype,
+        stream: file.file,
+        truncated: () => file.file.truncated,
+      });
+      return reply.status(201).send({ attachment });
+    },
+  );
+
+  app.get(
+    "/v1/uploads/:id",
+    {
+      config: { auth: "optional" },
+      schema: {
+        tags,
+        summary: "Fetch a file: with the signed URL from a message, or a Bearer token of someone who may read it",
+        params: z.object({ id: idSchema }),
+        querystring: z.object({ expires: z.coerce.number().int().optional(), sig: z.string().max(200).optional() }),
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const { expires, sig } = request.query;
+      const principal = optionalPrincipalOf(request);
+      let signed = false;
+      if (sig !== undefined && expires !== undefined) {
+        signed = uploads.verifySignature(id, expires, sig);
+        if (!signed && !principal) throw new ParleyError("forbidden", "This link has expired or is not valid");
+      }
+      if (!signed && !principal) {
+        throw new ParleyError("unauthenticated", "A signed link or a Bearer token is required", { reason: "missing" });
+      }
+      const meta = await uploads.authorize(signed ? null : principal, id);
+      const disposition = INLINE.test(meta.mimeType) ? "inline" : "attachment";
+      return reply
+        .header("content-type", meta.mimeType)
+        .header("content-length", String(meta.size))
+        .header("content-disposition", `${disposition}; filename*=UTF-8''${encodeURIComponent(meta.name)}`)
+        .header("x-content-type-options", "nosniff")
+        .header("content-security-policy", "default-src 'none'; sandbox")
+        .header("cache-control", "private, max-age=3600")
+        .send(uploads.open(id));
+    },
+  );
+}
