@@ -3,7 +3,6 @@ import {
   DEFAULT_PAGE_LIMIT,
   type DeleteScope,
   type HistoryPage,
-  type Member,
   type Message,
   type OpenedConversation,
   type SyncPage,
@@ -16,7 +15,7 @@ import { appendMessage, findMessage, nextSeq } from "../storage/message-log.js";
 import type { MessagesTable } from "../storage/schema.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { isUniqueViolation } from "../storage/storage-errors.js";
-import { assertRead, canDeleteForEveryone, onlyUser, loadAccess, loadAudience, postAccess, type AccessView } from "./access.js";
+import { assertRead, canDeleteForEveryone, onlyUser, loadAccess, loadAudience, postAccess } from "./access.js";
 import type { ConversationService } from "./conversations.js";
 import type { Db, Emit, UnitOfWork } from "./unit-of-work.js";
 import type { UploadService } from "./uploads.js";

@@ -33,6 +33,12 @@ function matchesType(allowed: readonly string[], mimeType: string): boolean {
   );
 }
 
+/** A file name safe to store and to put in a header: no path separators or control characters. */
+function cleanFileName(name: string): string {
+  const cleaned = [...(name || "file")].map((ch) => (ch < " " || ch === "/" || ch === "\\" ? "_" : ch)).join("");
+  return cleaned.slice(0, 200) || "file";
+}
+
 /** Uploads: storing files, attaching them to messages, signed URLs and who may fetch them. */
 export class UploadService {
   readonly #storage: Storage;
@@ -74,7 +80,7 @@ export class UploadService {
         throw new ParleyError("invalid_argument", "The file is not a readable image");
       }
     }
-    const name = (file.filename || "file").replace(/[\u0000-\u001f/\\]/g, "_").slice(0, 200);
+    const name = cleanFileName(file.filename);
     await this.#storage.db
       .insertInto("uploads")
       .values({
