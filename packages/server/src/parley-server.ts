@@ -54,7 +54,7 @@ export async function createParleyServer(config: Config, options: CreateServerOp
   const authenticator = new Authenticator(config, domain.users);
   const signer = new TokenSigner(config.jwtSecret);
   const http = await createHttpApp(
-    { config, storage, domain, authenticator, signer, version: VERSION },
+    { config, storage, domain, authenticator, signer, limiter, version: VERSION },
     { logger: options.logger ?? false },
   );
   const gateway = createGateway(http.server, { config, domain, authenticator, presence, limiter, logger: http.log });

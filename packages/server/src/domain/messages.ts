@@ -125,6 +125,14 @@ export class MessageService {
           clientId: input.clientId ?? null,
         });
         await this.#uploads.link(trx, conversationId, id, attachments);
+        // Replying means having read what came before.
+        await trx
+          .updateTable("members")
+          .set({ last_read_seq: message.seq, last_read_at: message.createdAt })
+          .where("conversation_id", "=", conversationId)
+          .where("user_id", "=", p.id)
+          .where("last_read_seq", "<", message.seq)
+          .execute();
         return this.#announce(trx, emit, "message.created", conversationId, message);
       });
       return { message: stored, duplicate: false };
@@ -313,24 +321,51 @@ export class MessageService {
     return { conversation, members, ...page };
   }
 
-  /** Moves the caller's read position forward (never back) and tells the members. */
+  /**
+   * Moves the caller's read position forward (never back) and tells the
+   * members. Operators keep their own position in every support
+   * conversation, member or not.
+   */
   async markRead(p: Principal, conversationId: string, seq: number): Promise<{ lastReadSeq: number }> {
     const view = await loadAccess(this.#storage, p, conversationId);
     assertRead(p, view);
-    if (!view.member) throw forbidden("Only members keep a read position");
+    const operatorReading = !view.member && view.conversation.kind === "support" && isOperator(p);
+    if (!view.member && !operatorReading) throw forbidden("Only members keep a read position");
     const target = Math.min(seq, Number(view.conversation.last_seq));
-    const current = Number(view.member.last_read_seq);
-    if (target <= current) return { lastReadSeq: current };
     const at = isoNow();
-    await this.#storage.db
-      .updateTable("members")
-      .set({ last_read_seq: target, last_read_at: at })
-      .where("conversation_id", "=", conversationId)
-      .where("user_id", "=", p.id)
-      .where("last_read_seq", "<", target)
-      .execute();
-    const audience =
-      view.conversation.kind === "channel" ? onlyUser(p.id) : await loadAudience(this.#storage.db, view.conversation);
+    let current: number;
+    if (view.member) {
+      current = Number(view.member.last_read_seq);
+      if (target > current) {
+        await this.#storage.db
+          .updateTable("members")
+          .set({ last_read_seq: target, last_read_at: at })
+          .where("conversation_id", "=", conversationId)
+          .where("user_id", "=", p.id)
+          .where("last_read_seq", "<", target)
+          .execute();
+      }
+    } else {
+      const existing = await this.#storage.db
+        .selectFrom("support_reads")
+        .select("last_read_seq")
+        .where("conversation_id", "=", conversationId)
+        .where("user_id", "=", p.id)
+        .executeTakeFirst();
+      current = Number(existing?.last_read_seq ?? 0);
+      if (target > current) {
+        await this.#storage.db
+          .insertInto("support_reads")
+          .values({ conversation_id: conversationId, user_id: p.id, last_read_seq: target, last_read_at: at })
+          .onConflict((oc) =>
+            oc.columns(["conversation_id", "user_id"]).doUpdateSet({ last_read_seq: target, last_read_at: at }),
+          )
+          .execute();
+      }
+    }
+    if (target <= current) return { lastReadSeq: current };
+    const members = view.conversation.kind === "channel" ? onlyUser(p.id) : await loadAudience(this.#storage.db, view.conversation);
+    const audience = { ...members, userIds: [...new Set([...members.userIds, p.id])], operators: false };
     this.#uow.publish({
       type: "conversation.read",
       conversation: toConversation(view.conversation),

@@ -7,6 +7,8 @@ import { DomainEvents } from "./domain-events.js";
 import { MessageService } from "./messages.js";
 import { UnitOfWork, type EventRecorder } from "./unit-of-work.js";
 import { UserDirectory } from "./users.js";
+import { AdminService } from "./admin.js";
+import { SearchService } from "./search.js";
 import { UploadService } from "./uploads.js";
 import { FileStore } from "../storage/file-store.js";
 
@@ -17,6 +19,8 @@ export interface ParleyDomain {
   readonly conversations: ConversationService;
   readonly messages: MessageService;
   readonly uploads: UploadService;
+  readonly search: SearchService;
+  readonly admin: AdminService;
 }
 
 /** Services the domain uses that live outside the database. */
@@ -34,5 +38,7 @@ export function createDomain(storage: Storage, config: Config, services: DomainS
   const uploads = new UploadService(storage, new FileStore(config.uploadsDir), config);
   const conversations = new ConversationService(storage, config, uow, users, uploads);
   const messages = new MessageService(storage, config, uow, conversations, services.limiter, uploads);
-  return { events, users, conversations, messages, uploads };
+  const search = new SearchService(storage, uploads);
+  const admin = new AdminService(storage, uow, uploads);
+  return { events, users, conversations, messages, uploads, search, admin };
 }

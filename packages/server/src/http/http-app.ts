@@ -13,6 +13,7 @@ import type { Principal } from "../domain/principal.js";
 import { handleHttpError } from "./error-handler.js";
 import type { HttpContext, ParleyFastify } from "./http-context.js";
 import { registerConversationRoutes } from "./routes/conversation-routes.js";
+import { registerAdminRoutes } from "./routes/admin-routes.js";
 import { registerMessageRoutes } from "./routes/message-routes.js";
 import { registerUploadRoutes } from "./routes/upload-routes.js";
 import { registerHealthRoutes, registerIdentityRoutes } from "./routes/system-routes.js";
@@ -82,6 +83,7 @@ export async function createHttpApp(ctx: HttpContext, options: HttpAppOptions): 
   registerConversationRoutes(app, ctx);
   registerMessageRoutes(app, ctx);
   registerUploadRoutes(app, ctx);
+  registerAdminRoutes(app, ctx);
   app.get("/", { schema: { hide: true } }, async (_request, reply) => reply.redirect("/docs"));
   return app;
 }

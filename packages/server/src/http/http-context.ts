@@ -7,6 +7,7 @@ import type { TokenSigner } from "../auth/token-signer.js";
 import type { Config } from "../config/config.js";
 import type { ParleyDomain } from "../domain/parley-domain.js";
 import type { Principal } from "../domain/principal.js";
+import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import type { Storage } from "../storage/database.js";
 
 /** Fastify with zod schemas for validation, serialization and OpenAPI. */
@@ -25,6 +26,7 @@ export interface HttpContext {
   domain: ParleyDomain;
   authenticator: Authenticator;
   signer: TokenSigner;
+  limiter: RateLimiter;
   version: string;
 }
 

@@ -1,0 +1,166 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Message } from "@parley/protocol";
+import { backends } from "./support/backends.js";
+import { API_KEY, connectWithToken, ok, startTestServer, type TestServer } from "./support/test-server.js";
+
+describe.each(backends())("search, support desk, stats, guests and erasure on $name", (backend) => {
+  let t: TestServer;
+  beforeEach(async () => {
+    t = await startTestServer(await backend.create(), { guests: true });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+  afterAll(() => backend.cleanup());
+
+  it("searches only what the caller may read, newest first, with snippets", async () => {
+    const alice = await t.connect("alice");
+    const mine = ok(await alice.call("conversation:create", { kind: "direct", members: ["bob"] })).id;
+    const theirs = (await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "direct", members: ["carl", "dina"] } })).body
+      .conversation.id;
+    ok(await alice.call("message:send", { conversationId: mine, clientId: "1", text: "The invoice for March is attached" }));
+    ok(await alice.call("message:send", { conversationId: mine, clientId: "2", text: "Lunch tomorrow?" }));
+    const later = ok(await alice.call("message:send", { conversationId: mine, clientId: "3", text: "Second INVOICE, sorry" }));
+    await t.request("POST", `/v1/conversations/${theirs}/messages`, { auth: API_KEY, actAs: "carl", body: { text: "secret invoice" } });
+    const hidden = ok(await alice.call("message:send", { conversationId: mine, clientId: "4", text: "invoice I hid" }));
+    ok(await alice.call("message:delete", { conversationId: mine, messageId: hidden.id, scope: "me" }));
+
+    const res = await t.request("GET", "/v1/search?q=invoice", { auth: alice.token });
+    expect(res.status).toBe(200);
+    expect(res.body.results.map((r: { message: Message }) => r.message.text)).toEqual([
+      "Second INVOICE, sorry",
+      "The invoice for March is attached",
+    ]);
+    expect(res.body.results[0].message.id).toBe(later.id);
+    expect(res.body.results[1].snippet).toContain("**invoice**");
+    const paged = await t.request("GET", "/v1/search?q=invoice&limit=1", { auth: alice.token });
+    const next = await t.request("GET", `/v1/search?q=invoice&limit=1&cursor=${paged.body.nextCursor}`, { auth: alice.token });
+    expect(next.body.results[0].message.text).toBe("The invoice for March is attached");
+    expect((await t.request("GET", `/v1/search?q=invoice&conversationId=${theirs}`, { auth: alice.token })).status).toBe(403);
+    const odd = await t.request("GET", `/v1/search?q=${encodeURIComponent('"NEAR( -lunch* OR')}`, { auth: alice.token });
+    expect(odd.status).toBe(200);
+  });
+
+  it("runs the support desk: a guest opens, two operators see it unread, one answers, the other sees the answer", async () => {
+    const minted = await t.request("POST", "/v1/guests", { body: { name: "Vera Visitor" } });
+    expect(minted.status).toBe(201);
+    const visitor = await connectWithToken(t.url, minted.body.token);
+    expect(visitor.session.user).toMatchObject({ id: minted.body.userId, name: "Vera Visitor", roles: ["guest"] });
+    const op1 = await t.connect("op1", { name: "Olga", roles: ["operator"] });
+    const op2 = await t.connect("op2", { name: "Omar", roles: ["operator"] });
+
+    const conv = ok(await visitor.call("conversation:create", { kind: "support", title: "Order 1234" }));
+    ok(await visitor.call("message:send", { conversationId: conv.id, clientId: "v1", text: "My order is late" }));
+    ok(await visitor.call("message:send", { conversationId: conv.id, clientId: "v2", text: "Hello?" }));
+    for (const op of [op1, op2]) {
+      const inbox = ok(await op.call("conversation:list", { kind: "support" }));
+      expect(inbox.conversations[0]).toMatchObject({ id: conv.id, unreadCount: 2, lastMessage: { text: "Hello?" } });
+    }
+    // Olga reads without joining; her badge clears, Omar's stays.
+    ok(await op1.call("conversation:read", { conversationId: conv.id, seq: conv.lastSeq + 2 }));
+    expect(ok(await op1.call("conversation:list", {})).conversations[0].unreadCount).toBe(0);
+    expect(ok(await op2.call("conversation:list", {})).conversations[0].unreadCount).toBe(2);
+
+    ok(await op1.call("message:send", { conversationId: conv.id, clientId: "o1", text: "Sorry! It ships today." }));
+    const seen = await op2.waitFor("message:new", (m: Message) => m.senderId === "op1" && m.type === "text");
+    expect(seen.senderName).toBe("Olga");
+    const reply = await visitor.waitFor("message:new", (m: Message) => m.senderId === "op1" && m.type === "text");
+    expect(reply.senderName).toBe("Olga");
+    // Operator messages do not count as unread for other operators; the visitor's do.
+    expect(ok(await op2.call("conversation:list", {})).conversations[0].unreadCount).toBe(2);
+    expect(ok(await op1.call("conversation:list", {})).conversations[0].unreadCount).toBe(0);
+
+    const resolved = ok(await op2.call("conversation:resolve", { conversationId: conv.id }));
+    expect(resolved.status).toBe("closed");
+    expect((await visitor.waitFor("conversation:updated")).status).toBe("closed");
+    expect(await visitor.call("message:send", { conversationId: conv.id, clientId: "v3", text: "thanks" })).toMatchObject({
+      ok: false,
+      error: { code: "conflict" },
+    });
+    const history = ok(await visitor.call("conversation:history", { conversationId: conv.id }));
+    expect(history.messages.filter((m: Message) => m.type === "text").map((m: Message) => m.text)).toEqual([
+      "My order is late",
+      "Hello?",
+      "Sorry! It ships today.",
+    ]);
+    // A guest sees only their own support conversations.
+    const stranger = await connectWithToken(t.url, (await t.request("POST", "/v1/guests", { body: { name: "Sly" } })).body.token);
+    expect(await stranger.call("conversation:open", { conversationId: conv.id })).toMatchObject({ error: { code: "forbidden" } });
+    expect(ok(await stranger.call("conversation:list", {})).conversations).toHaveLength(0);
+  });
+
+  it("refuses guest tokens when guests are off and limits them per address", async () => {
+    const results = await Promise.all(Array.from({ length: 12 }, () => t.request("POST", "/v1/guests", { body: { name: "G" } })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(10);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(2);
+    const off = await startTestServer(await backend.create(), { guests: false });
+    try {
+      const res = await off.request("POST", "/v1/guests", { body: { name: "G" } });
+      expect(res.status).toBe(403);
+    } finally {
+      await off.close();
+    }
+  });
+
+  it("reacts idempotently per user, over sockets and REST", async () => {
+    const alice = await t.connect("alice");
+    const bob = await t.connect("bob");
+    const id = ok(await alice.call("conversation:create", { kind: "direct", members: ["bob"] })).id;
+    const m = ok(await alice.call("message:send", { conversationId: id, clientId: "r", text: "party?" }));
+    ok(await bob.call("message:react", { conversationId: id, messageId: m.id, emoji: "👍", on: true }));
+    const twice = ok(await bob.call("message:react", { conversationId: id, messageId: m.id, emoji: "👍", on: true }));
+    expect(twice.reactions).toEqual({ "👍": ["bob"] });
+    const rest = await t.request("PUT", `/v1/conversations/${id}/messages/${m.id}/reactions/${encodeURIComponent("👍")}`, {
+      auth: alice.token,
+    });
+    expect(rest.body.message.reactions).toEqual({ "👍": ["bob", "alice"] });
+    expect((await bob.waitFor("message:updated", (u: Message) => u.reactions["👍"]?.length === 2)).id).toBe(m.id);
+    const removed = await t.request("DELETE", `/v1/conversations/${id}/messages/${m.id}/reactions/${encodeURIComponent("👍")}`, {
+      auth: bob.token,
+    });
+    expect(removed.body.message.reactions).toEqual({ "👍": ["alice"] });
+    const reply = ok(await bob.call("message:send", { conversationId: id, clientId: "rp", text: "yes!", replyTo: m.id }));
+    expect(reply.replyTo).toBe(m.id);
+    expect(await bob.call("message:send", { conversationId: id, clientId: "rp2", text: "?", replyTo: "nope" })).toMatchObject({
+      error: { code: "invalid_argument" },
+    });
+  });
+
+  it("counts messages and conversations for admins only", async () => {
+    const channel = (await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "channel" } })).body.conversation.id;
+    for (const who of ["a", "b", "c"]) {
+      await t.request("POST", `/v1/conversations/${channel}/messages`, { auth: API_KEY, actAs: who, body: { text: `hi from ${who}` } });
+    }
+    const stats = await t.request("GET", "/v1/stats", { auth: API_KEY });
+    expect(stats.body.totals).toEqual({ messages: 3, users: 3, conversations: { direct: 0, group: 0, channel: 1, support: 0 } });
+    expect(stats.body.messagesPerDay).toEqual([{ day: new Date().toISOString().slice(0, 10), count: 3 }]);
+    const user = await t.connect("a");
+    expect((await t.request("GET", "/v1/stats", { auth: user.token })).status).toBe(403);
+  });
+
+  it("erases a user: tombstones, departures and uploads gone, others unaffected", async () => {
+    const group = (
+      await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "group", members: ["keep", "gone"] } })
+    ).body.conversation.id;
+    const keep = await t.connect("keep");
+    const gone = await t.connect("gone", { name: "Gone Person" });
+    ok(await gone.call("message:send", { conversationId: group, clientId: "g1", text: "my secret" }));
+    ok(await keep.call("message:send", { conversationId: group, clientId: "k1", text: "kept" }));
+    const form = new FormData();
+    form.append("file", new Blob(["notes"], { type: "text/plain" }), "n.txt");
+    await fetch(`${t.url}/v1/uploads`, { method: "POST", headers: { authorization: `Bearer ${gone.token}` }, body: form });
+
+    expect((await t.request("DELETE", "/v1/users/gone", { auth: keep.token })).status).toBe(403);
+    expect((await t.request("DELETE", "/v1/users/gone", { auth: API_KEY })).status).toBe(204);
+    const tomb = await keep.waitFor("message:deleted");
+    expect(tomb).toMatchObject({ senderId: "gone", senderName: "Deleted user", text: null });
+    expect((await keep.waitFor("member:left")).member.userId).toBe("gone");
+    const history = ok(await keep.call("conversation:history", { conversationId: group })).messages;
+    expect(history.map((m: Message) => m.text)).toEqual([null, "kept"]);
+    expect(await t.server.storage.db.selectFrom("uploads").selectAll().execute()).toHaveLength(0);
+    expect((await t.request("GET", "/v1/conversations/" + group + "/members", { auth: API_KEY })).body.members.map((m: { userId: string }) => m.userId)).toEqual([
+      "keep",
+    ]);
+    expect((await t.request("DELETE", "/v1/users/nobody", { auth: API_KEY })).status).toBe(404);
+  });
+});
