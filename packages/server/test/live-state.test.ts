@@ -44,8 +44,8 @@ describe.each(backends())("read state, typing, presence and limits on $name", (b
     const ben = await t.connect("ben");
     ok(await ann.call("conversation:open", { conversationId: id }));
     ok(await ben.call("conversation:open", { conversationId: id }));
+    ok(await ben.call("conversation:join", { conversationId: id }));
     const m = ok(await ann.call("message:send", { conversationId: id, clientId: "c1", text: "hi" }));
-    ok(await ben.call("message:send", { conversationId: id, clientId: "c2", text: "hey" }));
     ok(await ben.call("conversation:read", { conversationId: id, seq: m.seq }));
     await settle();
     expect(ann.received("conversation:read")).toHaveLength(0);

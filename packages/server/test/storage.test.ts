@@ -72,7 +72,8 @@ describe.each(backends())("storage on $name", (backend) => {
       expect(fresh).toMatchObject({ lastSeq: 1, metadata: { booking: { id: 42, paid: true }, tags: ["a", "b"] } });
       expect(fresh.lastMessageAt).toBe(message.createdAt);
       expect(members).toEqual([
-        { userId: "alice", role: "member", name: "ALICE", joinedAt: expect.any(String), lastReadSeq: 0, lastReadAt: null, lastDeliveredSeq: 0 },
+        // Sending marks everything up to one's own message as read.
+        { userId: "alice", role: "member", name: "ALICE", joinedAt: expect.any(String), lastReadSeq: 1, lastReadAt: message.createdAt, lastDeliveredSeq: 0 },
       ]);
     } finally {
       await storage.destroy();
