@@ -1,0 +1,150 @@
+import type { Message } from "@parley/protocol";
+
+/**
+ * The stored messages of one conversation, keyed by `seq`, and the sync
+ * cursor: the `revSeq` up to which every change has been seen.
+ *
+ * Whatever the source (a live event, an ack, a sync or history page), a
+ * message is applied only when its `revSeq` is newer than the copy held, so
+ * applying the same change twice, or an old copy after a new one, changes
+ * nothing. That is what lets live events and a running sync interleave.
+ */
+export class MessageTimeline {
+  readonly #bySeq = new Map<number, Message>();
+  /** Messages this user deleted "for me": never shown again, whatever arrives later. */
+  readonly #hidden = new Set<number>();
+  #cursor: number | null = null;
+  /** Messages below this `seq` are not loaded yet (history paging fetches them); `null` before the first page. */
+  #floor: number | null = null;
+  /** Live `revSeq`s above the cursor; the cursor advances through them while they are contiguous. */
+  readonly #seenAbove = new Set<number>();
+  #sorted: Message[] | null = [];
+
+  /** Every change with `revSeq <= cursor` has been applied; `null` until the first page is loaded. */
+  get cursor(): number | null {
+    return this.#cursor;
+  }
+
+  /** The stored messages, ascending by `seq`. */
+  get messages(): readonly Message[] {
+    if (this.#sorted === null) this.#sorted = [...this.#bySeq.values()].sort((a, b) => a.seq - b.seq);
+    return this.#sorted;
+  }
+
+  /** `true` while older messages exist that are not loaded yet. */
+  get hasOlder(): boolean {
+    return this.#floor !== null && this.#floor > 0;
+  }
+
+  /** Messages below this `seq` are not loaded yet (0 when everything is). */
+  get floor(): number {
+    return this.#floor ?? 0;
+  }
+
+  /** Hides a message the user deleted "for me", before the server's event arrives. */
+  hide(seq: number): boolean {
+    this.#hidden.add(seq);
+    if (!this.#bySeq.delete(seq)) return false;
+    this.#sorted = null;
+    return true;
+  }
+
+  /** `true` once a first page was loaded. */
+  get loaded(): boolean {
+    return this.#floor !== null;
+  }
+
+  /** The lowest `seq` held, or `null` when empty. */
+  get oldestSeq(): number | null {
+    return this.messages[0]?.seq ?? null;
+  }
+
+  /** The highest `seq` held, or `null` when empty. */
+  get newestSeq(): number | null {
+    const list = this.messages;
+    return list[list.length - 1]?.seq ?? null;
+  }
+
+  get(seq: number): Message | undefined {
+    return this.#bySeq.get(seq);
+  }
+
+  /** Finds a stored message by id. */
+  byId(id: string): Message | undefined {
+    for (const message of this.#bySeq.values()) if (message.id === id) return message;
+    return undefined;
+  }
+
+  /**
+   * Applies one message as the server sent it. Returns `true` when the
+   * visible timeline changed.
+   */
+  apply(message: Message): boolean {
+    const { seq, revSeq } = message;
+    if (this.#hidden.has(seq) && !message.hidden) return false;
+    // A change to a message older than the loaded window would show it out
+    // of context; history paging fetches its current copy later.
+    if (this.#floor !== null && seq < this.#floor) {
+      if (message.hidden) this.#hidden.add(seq);
+      return false;
+    }
+    const held = this.#bySeq.get(seq);
+    if (message.hidden) {
+      this.#hidden.add(seq);
+      if (!held) return false;
+      this.#bySeq.delete(seq);
+      this.#sorted = null;
+      return true;
+    }
+    if (held && held.revSeq >= revSeq) return false;
+    this.#bySeq.set(seq, message);
+    if (!held) this.#sorted = null;
+    else if (this.#sorted) this.#sorted = this.#sorted.map((m) => (m.seq === seq ? message : m));
+    return true;
+  }
+
+  /**
+   * Applies a page of history (the newest page when opening, or an older
+   * one): its messages are contiguous by `seq`, and `hasMore` says whether
+   * older ones exist.
+   */
+  applyPage(messages: readonly Message[], hasMore: boolean): void {
+    const pageFloor = hasMore ? (messages[0]?.seq ?? this.#floor ?? 0) : 0;
+    if (this.#floor === null || pageFloor < this.#floor) {
+      this.#floor = pageFloor;
+      for (const seq of this.#bySeq.keys()) {
+        if (seq < pageFloor) this.#bySeq.delete(seq);
+      }
+      this.#sorted = null;
+    }
+    for (const message of messages) this.apply(message);
+  }
+
+  /**
+   * Records that the change with this `revSeq` arrived live. Live events come
+   * in order on one connection, but the server may skip numbers this user is
+   * not told about (another user's "delete for me"); the cursor then stops
+   * there, and the next sync fetches a little more than needed, never less.
+   */
+  noteLive(revSeq: number): void {
+    if (this.#cursor === null || revSeq <= this.#cursor) return;
+    this.#seenAbove.add(revSeq);
+    this.#advance();
+  }
+
+  /** A sync reached the conversation's `lastSeq`: everything up to it has been seen. */
+  syncedTo(lastSeq: number): void {
+    if (this.#cursor !== null && lastSeq <= this.#cursor) return;
+    this.#cursor = lastSeq;
+    for (const rev of this.#seenAbove) if (rev <= lastSeq) this.#seenAbove.delete(rev);
+    this.#advance();
+  }
+
+  #advance(): void {
+    if (this.#cursor === null) return;
+    while (this.#seenAbove.has(this.#cursor + 1)) {
+      this.#seenAbove.delete(this.#cursor + 1);
+      this.#cursor += 1;
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  Fleet,
+  directConversation,
+  eventually,
+  restSend,
+  serverHistory,
+  shown,
+  sleep,
+  startNode,
+  statusIs,
+  type Node,
+} from "./support/harness.js";
+
+describe("a conversation's state", () => {
+  let node: Node;
+  const fleet = new Fleet();
+
+  beforeAll(async () => {
+    node = await startNode({ rateMessages: "2000/s,2000" });
+  });
+  afterEach(() => fleet.close());
+  afterAll(() => node.close());
+
+  async function pair(a: string, b: string) {
+    const alice = fleet.client(node.url, a);
+    const bob = fleet.client(node.url, b);
+    await Promise.all([statusIs(alice, "connected"), statusIs(bob, "connected")]);
+    const id = await directConversation(node.t, a, b);
+    return { alice, bob, id, mine: alice.conversation(id), theirs: bob.conversation(id) };
+  }
+
+  it("reports delivery as messages arrive and read when marked: the sender sees sent, delivered, then read by whom", async () => {
+    const { id, mine, theirs, bob } = await pair("alice", "bob");
+    await mine.open();
+    // Bob's client is connected but has not opened the conversation: receiving it is enough for ✓✓.
+    const sent = await mine.send({ text: "did you get this?" });
+    const status = () => mine.getSnapshot().messages.find((m) => m.id === sent.id)?.status;
+    await eventually(() => status() === "delivered", 3_000, "delivered");
+
+    await bob.inbox.load();
+    expect(bob.inbox.getSnapshot().conversations.find((c) => c.id === id)?.unreadCount).toBe(1);
+    await theirs.open();
+    await theirs.markRead();
+    expect(bob.inbox.getSnapshot().conversations.find((c) => c.id === id)?.unreadCount).toBe(0);
+    await eventually(() => status() === "read", 3_000, "read");
+    expect(mine.getSnapshot().messages[0]!.readBy).toMatchObject([{ userId: "bob", name: "Bob" }]);
+    expect(mine.getSnapshot().messages[0]!.readBy[0]!.at).not.toBeNull();
+  });
+
+  it("pages older history with loadOlder until there is none, in seq order", async () => {
+    const { id, theirs } = await pair("carol", "dave");
+    for (let i = 1; i <= 120; i++) await restSend(node.t, id, "carol", `m${i}`);
+    await theirs.open();
+    expect(shown(theirs).texts).toHaveLength(50);
+    expect(shown(theirs).texts[0]).toBe("m71");
+    expect(theirs.getSnapshot().hasOlder).toBe(true);
+    await theirs.loadOlder();
+    expect(shown(theirs).texts).toHaveLength(100);
+    await theirs.loadOlder();
+    expect(theirs.getSnapshot().hasOlder).toBe(false);
+    const history = await serverHistory(node.t, id, "dave");
+    expect(shown(theirs).stored).toEqual(history.map((m) => `${m.seq}:${m.text}`));
+    expect(shown(theirs).texts).toEqual(Array.from({ length: 120 }, (_, i) => `m${i + 1}`));
+  });
+
+  it("shows edits, reactions and a tombstone for a message deleted for everyone, and drops one deleted for me on every device", async () => {
+    const { alice, id, mine, theirs } = await pair("erin", "frank");
+    const otherTab = fleet.client(node.url, "erin");
+    await statusIs(otherTab, "connected");
+    const tab = otherTab.conversation(id);
+    await Promise.all([mine.open(), theirs.open(), tab.open()]);
+    const first = await theirs.send({ text: "first" });
+    const second = await theirs.send({ text: "second" });
+    await eventually(() => shown(mine).stored.length === 2 && shown(tab).stored.length === 2);
+
+    await theirs.edit(first.id, "first, edited");
+    await mine.react(first.id, "👍");
+    await theirs.delete(second.id, "everyone");
+    await eventually(() => shown(mine).texts.join() === "first, edited,<deleted>");
+    const [edited, tombstone] = mine.getSnapshot().messages;
+    expect(edited!.editedAt).not.toBeNull();
+    await eventually(() => theirs.getSnapshot().messages[0]!.reactions["👍"]?.includes("erin"));
+    expect(tombstone!.deletedAt).not.toBeNull();
+    expect(shown(theirs).texts).toEqual(["first, edited", "<deleted>"]);
+
+    await mine.delete(first.id, "me");
+    expect(shown(mine).texts).toEqual(["<deleted>"]);
+    await eventually(() => shown(tab).texts.join() === "<deleted>", 3_000, "the other tab drops it");
+    expect(shown(theirs).texts).toEqual(["first, edited", "<deleted>"]);
+    expect(alice.connection.getSnapshot().status).toBe("connected");
+  });
+
+  it("shows who is typing, clears it when their message arrives, and stops on its own", async () => {
+    const { mine, theirs } = await pair("gina", "hank");
+    await Promise.all([mine.open(), theirs.open()]);
+    mine.sendTyping();
+    await eventually(() => theirs.getSnapshot().typing.length === 1, 3_000, "typing shown");
+    expect(theirs.getSnapshot().typing).toEqual([{ userId: "gina", name: "Gina" }]);
+    expect(mine.getSnapshot().typing).toEqual([]);
+    await mine.send({ text: "done typing" });
+    await eventually(() => theirs.getSnapshot().typing.length === 0, 3_000, "typing cleared by the send");
+
+    mine.sendTyping();
+    await eventually(() => theirs.getSnapshot().typing.length === 1, 3_000, "typing shown again");
+    mine.stopTyping();
+    await eventually(() => theirs.getSnapshot().typing.length === 0, 3_000, "typing cleared by stopTyping");
+  });
+
+  it("keeps presence of watched users: online, then offline with lastSeenAt when they leave", async () => {
+    const { alice, mine, theirs, bob } = await pair("ivan", "judy");
+    await Promise.all([mine.open(), theirs.open()]);
+    const stop = bob.presence.watch(["ivan"]);
+    await eventually(() => bob.presence.getSnapshot().get("ivan")?.online === true, 3_000, "online");
+    alice.close();
+    await eventually(() => bob.presence.getSnapshot().get("ivan")?.online === false, 3_000, "offline");
+    expect(bob.presence.getSnapshot().get("ivan")?.lastSeenAt).toMatch(/^\d{4}-/);
+    stop();
+  });
+
+  it("keeps the inbox live: new conversations, last message and order by activity", async () => {
+    const { alice, id } = await pair("kim", "lee");
+    await restSend(node.t, id, "lee", "hello kim");
+    await alice.inbox.load();
+    expect(alice.inbox.getSnapshot().conversations.map((c) => c.id)).toEqual([id]);
+    const second = await directConversation(node.t, "mo", "kim");
+    await eventually(() => alice.inbox.getSnapshot().conversations.length === 2, 3_000, "the new conversation");
+    await restSend(node.t, second, "mo", "newer");
+    await eventually(() => alice.inbox.getSnapshot().conversations[0]?.id === second, 3_000, "reordered");
+    expect(alice.inbox.getSnapshot().conversations[0]!.lastMessage?.text).toBe("newer");
+    await restSend(node.t, id, "lee", "newest");
+    await eventually(() => alice.inbox.getSnapshot().conversations[0]?.id === id, 3_000, "reordered again");
+    expect(alice.inbox.getSnapshot().conversations.map((c) => c.unreadCount)).toEqual([2, 1]);
+    await sleep(50);
+  });
+});
