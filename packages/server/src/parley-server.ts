@@ -7,6 +7,7 @@ import { createDomain, type ParleyDomain } from "./domain/parley-domain.js";
 import { createHttpApp } from "./http/http-app.js";
 import type { ParleyFastify } from "./http/http-context.js";
 import { createGateway, type Gateway } from "./realtime/gateway.js";
+import { Metrics } from "./metrics/metrics.js";
 import { MemoryPresence } from "./presence/presence-memory.js";
 import { MemoryRateLimiter } from "./rate-limit/rate-limiter-memory.js";
 import { openStorage, type Storage } from "./storage/database.js";
@@ -48,18 +49,22 @@ export async function createParleyServer(config: Config, options: CreateServerOp
     await storage.destroy();
     throw err;
   }
+  const metrics = new Metrics();
   const presence = new MemoryPresence();
   const limiter = new MemoryRateLimiter();
   const domain = createDomain(storage, config, { presence, limiter, recorder: new WebhookOutbox(config, presence) });
   const authenticator = new Authenticator(config, domain.users);
   const signer = new TokenSigner(config.jwtSecret);
   const http = await createHttpApp(
-    { config, storage, domain, authenticator, signer, limiter, version: VERSION },
+    { config, storage, domain, authenticator, signer, limiter, metrics, version: VERSION },
     { logger: options.logger ?? false },
   );
-  const gateway = createGateway(http.server, { config, domain, authenticator, presence, limiter, logger: http.log });
-  const webhooks = new WebhookDispatcher(config, storage, http.log);
-  const stopKicking = domain.events.subscribe(() => webhooks.kick());
+  const gateway = createGateway(http.server, { config, domain, authenticator, presence, limiter, metrics, logger: http.log });
+  const webhooks = new WebhookDispatcher(config, storage, http.log, metrics);
+  const stopKicking = domain.events.subscribe((event) => {
+    if (event.type === "message.created") metrics.messagesStored.inc();
+    webhooks.kick();
+  });
 
   let closed = false;
   return {

@@ -175,3 +175,31 @@ describe.each(backends())("read state, typing, presence and limits on $name", (b
     expect(refreshed.received("session:expired")).toHaveLength(0);
   }, 10_000);
 });
+
+describe("metrics", () => {
+  const [sqlite] = backends();
+  afterAll(() => sqlite!.cleanup());
+
+  it("exposes connections, events, stored messages and request timings in Prometheus text", async () => {
+    const t = await startTestServer(await sqlite!.create());
+    try {
+      const alice = await t.connect("alice");
+      const id = ok(await alice.call("conversation:create", { kind: "direct", members: ["bob"] })).id;
+      ok(await alice.call("message:send", { conversationId: id, clientId: "m1", text: "hi" }));
+      await alice.call("message:send", { conversationId: id, clientId: "m2", text: "" });
+      await t.request("GET", "/health");
+      const res = await fetch(`${t.url}/metrics`);
+      expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+      const text = await res.text();
+      expect(text).toMatch(/^parley_socket_connections 1$/m);
+      expect(text).toMatch(/^parley_messages_stored_total 1$/m);
+      expect(text).toMatch(/^parley_socket_events_total\{event="message:send",outcome="ok"\} 1$/m);
+      expect(text).toMatch(/^parley_socket_events_total\{event="message:send",outcome="invalid_argument"\} 1$/m);
+      expect(text).toMatch(/^parley_socket_event_seconds_count\{event="message:send"\} 2$/m);
+      expect(text).toMatch(/^parley_http_request_seconds_count\{method="GET",route="\/health",status="200"\} 1$/m);
+      expect(text).toMatch(/^parley_webhooks_pending 0$/m);
+    } finally {
+      await t.close();
+    }
+  });
+});

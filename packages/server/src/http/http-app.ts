@@ -16,7 +16,7 @@ import { registerConversationRoutes } from "./routes/conversation-routes.js";
 import { registerAdminRoutes } from "./routes/admin-routes.js";
 import { registerMessageRoutes } from "./routes/message-routes.js";
 import { registerUploadRoutes } from "./routes/upload-routes.js";
-import { registerHealthRoutes, registerIdentityRoutes } from "./routes/system-routes.js";
+import { registerHealthRoutes, registerIdentityRoutes, registerMetricsRoute } from "./routes/system-routes.js";
 
 export interface HttpAppOptions {
   /** Fastify's pino logger: `false` for none, `true` or `{ level }` for JSON lines on stdout. */
@@ -79,6 +79,7 @@ export async function createHttpApp(ctx: HttpContext, options: HttpAppOptions): 
   });
 
   registerHealthRoutes(app, ctx);
+  registerMetricsRoute(app, ctx);
   registerIdentityRoutes(app, ctx);
   registerConversationRoutes(app, ctx);
   registerMessageRoutes(app, ctx);

@@ -7,6 +7,7 @@ import type { TokenSigner } from "../auth/token-signer.js";
 import type { Config } from "../config/config.js";
 import type { ParleyDomain } from "../domain/parley-domain.js";
 import type { Principal } from "../domain/principal.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import type { Storage } from "../storage/database.js";
 
@@ -27,6 +28,7 @@ export interface HttpContext {
   authenticator: Authenticator;
   signer: TokenSigner;
   limiter: RateLimiter;
+  metrics: Metrics;
   version: string;
 }
 

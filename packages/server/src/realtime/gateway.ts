@@ -29,6 +29,7 @@ import { ParleyError } from "../domain/parley-error.js";
 import type { ParleyDomain } from "../domain/parley-domain.js";
 import { isOperator, type Principal } from "../domain/principal.js";
 import type { PresenceStore } from "../presence/presence-store.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { toParleyError } from "../edge/to-parley-error.js";
 import { startBroadcaster } from "./broadcaster.js";
@@ -51,6 +52,7 @@ export interface GatewayOptions {
   authenticator: Authenticator;
   presence: PresenceStore;
   limiter: RateLimiter;
+  metrics: Metrics;
   logger: FastifyBaseLogger;
 }
 
@@ -70,6 +72,7 @@ interface Shared {
   authenticator: Authenticator;
   limiter: RateLimiter;
   typing: TypingTracker;
+  metrics: Metrics;
   logger: FastifyBaseLogger;
   rescheduleExpiry?: (socket: ParleySocket) => void;
   presenceOnline: (userIds: readonly string[]) => Promise<Set<string>>;
@@ -81,7 +84,7 @@ interface Shared {
  * forwards committed domain events to the right sockets.
  */
 export function createGateway(server: HttpServer, options: GatewayOptions): Gateway {
-  const { config, domain, authenticator, presence, limiter, logger } = options;
+  const { config, domain, authenticator, presence, limiter, metrics, logger } = options;
   const io: ParleyIo = new Server(server, {
     path: "/socket.io",
     maxHttpBufferSize: MAX_PACKET_BYTES,
@@ -120,6 +123,7 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
     authenticator,
     limiter,
     typing,
+    metrics,
     logger,
     presenceOnline: (userIds) => presence.online(userIds),
   };
@@ -135,11 +139,13 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
     if (isOperator(principal)) void socket.join(OPERATORS_ROOM);
     registerHandlers(socket, shared);
     scheduleExpiry(socket);
+    metrics.connections.inc();
     presence
       .connect(principal.id, socket.id)
       .then((first) => (first ? announcePresence(principal.id, true, null) : undefined))
       .catch((err: unknown) => logger.error({ err }, "presence update failed"));
     socket.on("disconnect", () => {
+      metrics.connections.dec();
       clearTimeout(expiryTimers.get(socket.id));
       expiryTimers.delete(socket.id);
       const userId = socket.data.principal.id;
@@ -203,7 +209,7 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
 }
 
 function registerHandlers(socket: ParleySocket, shared: Shared): void {
-  const { domain, logger, limiter, typing, authenticator } = shared;
+  const { domain, logger, limiter, typing, authenticator, metrics } = shared;
   const p = () => socket.data.principal;
   const { conversations, messages } = domain;
   let strikes: number[] = [];
@@ -240,15 +246,22 @@ function registerHandlers(socket: ParleySocket, shared: Shared): void {
       const last = args[args.length - 1];
       const ack = typeof last === "function" ? (last as (response: Ack<AckData<E>>) => void) : null;
       const payload = args[0];
+      const stopTimer = metrics.eventSeconds.startTimer({ event });
       const work = checkRate(event).then(() => {
         const parsed = schema.safeParse(payload);
         if (!parsed.success) throw parsed.error;
         return run(parsed.data);
       });
       work.then(
-        (data) => ack?.({ ok: true, data }),
+        (data) => {
+          stopTimer();
+          metrics.events.inc({ event, outcome: "ok" });
+          ack?.({ ok: true, data });
+        },
         (err: unknown) => {
           const { error, unexpected } = toParleyError(err);
+          stopTimer();
+          metrics.events.inc({ event, outcome: error.code });
           if (unexpected) logger.error({ err, event }, "socket event failed");
           if (error.code === "rate_limited") strike();
           ack?.({ ok: false, error: error.toPayload() });

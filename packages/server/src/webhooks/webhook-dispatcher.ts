@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Config } from "../config/config.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { Storage } from "../storage/database.js";
 import { isoNow } from "../storage/mappers.js";
 import { signWebhook } from "./webhook-signature.js";
@@ -36,7 +37,11 @@ export class WebhookDispatcher {
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
 
-  constructor(config: Config, storage: Storage, logger: FastifyBaseLogger) {
+  readonly #metrics: Metrics;
+
+  constructor(config: Config, storage: Storage, logger: FastifyBaseLogger, metrics: Metrics) {
+    this.#metrics = metrics;
+    if (config.webhookUrl) metrics.countPendingWebhooks = () => this.pending();
     this.#config = config;
     this.#storage = storage;
     this.#logger = logger;
@@ -151,9 +156,11 @@ export class WebhookDispatcher {
     if (error === null) {
       await db.set({ attempts: attempt, delivered_at: isoNow(), last_error: null }).execute();
       this.stats.delivered++;
+      this.#metrics.webhookAttempts.inc({ outcome: "delivered" });
       return;
     }
     this.stats.failedAttempts++;
+    this.#metrics.webhookAttempts.inc({ outcome: "failed" });
     const age = Date.now() - Date.parse(row.created_at);
     if (age >= GIVE_UP_MS) {
       await db.set({ attempts: attempt, failed_at: isoNow(), last_error: error }).execute();

@@ -46,6 +46,22 @@ export function registerHealthRoutes(app: ParleyFastify, ctx: HttpContext): void
   );
 }
 
+/** Prometheus metrics (no auth; keep the port private or filter `/metrics` at the proxy). */
+export function registerMetricsRoute(app: ParleyFastify, ctx: HttpContext): void {
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unknown";
+    if (route === "/metrics") return;
+    ctx.metrics.httpSeconds.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  app.get("/metrics", { schema: { tags: ["system"], summary: "Prometheus metrics" } }, async (_request, reply) => {
+    const body = await ctx.metrics.registry.metrics();
+    return reply.header("content-type", ctx.metrics.registry.contentType).send(body);
+  });
+}
+
 /** `/v1/me` and `/v1/tokens`. */
 export function registerIdentityRoutes(app: ParleyFastify, ctx: HttpContext): void {
   app.get(
