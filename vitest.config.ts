@@ -10,10 +10,24 @@ export default defineConfig({
     },
   },
   test: {
-    // React tests are .test.tsx and choose jsdom with a `// @vitest-environment jsdom` comment.
-    include: ["packages/*/test/**/*.test.ts", "packages/*/test/**/*.test.tsx"],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: "forks",
+    projects: [
+      {
+        extends: true,
+        test: { name: "node", include: ["packages/*/test/**/*.test.ts"], environment: "node" },
+      },
+      {
+        // React tests run in jsdom; the server they talk to runs in plain Node (global setup).
+        extends: true,
+        test: {
+          name: "react",
+          include: ["packages/react/test/**/*.test.tsx"],
+          environment: "jsdom",
+          globalSetup: ["packages/react/test/support/global-setup.ts"],
+        },
+      },
+    ],
   },
 });

@@ -1,1 +1,17 @@
-export {};
+export { ParleyProvider, type ParleyProviderProps } from "./parley-provider.js";
+export { useParley } from "./parley-context.js";
+export { useConnectionStatus, useConnection } from "./hooks/use-connection-status.js";
+export { useInbox, type InboxState } from "./hooks/use-inbox.js";
+export { useConversation, type ConversationActions, type ConversationState } from "./hooks/use-conversation.js";
+export { useTyping } from "./hooks/use-typing.js";
+export { usePresence } from "./hooks/use-presence.js";
+export { useStore, useStoreSelector } from "./hooks/use-store.js";
+export { ConversationList, conversationTitle, messagePreview, type ConversationListProps } from "./components/conversation-list.js";
+export { MessageList, type MessageListProps } from "./components/message-list.js";
+export { MessageListView, type MessageListViewProps } from "./components/message-list-view.js";
+export { MessageText } from "./components/message-text.js";
+export { Composer, type ComposerProps } from "./components/composer.js";
+export { TypingIndicator, type TypingIndicatorProps } from "./components/typing-indicator.js";
+export { PresenceDot, type PresenceDotProps } from "./components/presence-dot.js";
+export { ConnectionBanner, type ConnectionBannerProps } from "./components/connection-banner.js";
+export { typingSentence, dayLabel, relativeTime, badge } from "./format.js";

@@ -1,0 +1,109 @@
+import { useRef, type KeyboardEvent, type ReactNode } from "react";
+import type { ConversationSummary, Message } from "@parley/protocol";
+import { badge, relativeTime } from "../format.js";
+import { useConnection } from "../hooks/use-connection-status.js";
+import { useInbox } from "../hooks/use-inbox.js";
+
+/** Props of {@link ConversationList}. */
+export interface ConversationListProps {
+  /** The conversation shown as selected. */
+  selectedId?: string | null;
+  onSelect?: (conversationId: string) => void;
+  /** Shown when the user has no conversations. @default "No conversations yet" */
+  emptyText?: ReactNode;
+  className?: string;
+}
+
+/** A conversation's title: its own, or the other members' names. */
+export function conversationTitle(conversation: ConversationSummary, me: string | null): string {
+  if (conversation.title) return conversation.title;
+  const others = conversation.members.filter((m) => m.userId !== me).map((m) => m.name);
+  if (others.length > 0) return others.join(", ");
+  return conversation.kind === "support" ? "Support" : "Conversation";
+}
+
+/** The last message in a few words: "You: …", "Bob: …" in groups, attachments in words. */
+export function messagePreview(message: Message | null, me: string | null, direct: boolean): string {
+  if (!message) return "";
+  let body: string;
+  if (message.deletedAt) body = "Message deleted";
+  else if (message.text) body = message.text;
+  else if (message.attachments.length > 0) {
+    const first = message.attachments[0]!;
+    body = first.mimeType.startsWith("image/") ? "📷 Photo" : `📎 ${first.name}`;
+  } else body = "";
+  if (message.type === "system") return body;
+  if (message.senderId === me) return `You: ${body}`;
+  return direct ? body : `${message.senderName}: ${body}`;
+}
+
+/**
+ * The user's conversations, most recent first: title, last message, time
+ * and unread badge (99+), kept live. A list box navigable with the arrow
+ * keys; Enter or a click selects.
+ *
+ * @example
+ * <ConversationList selectedId={id} onSelect={setId} />
+ */
+export function ConversationList({ selectedId = null, onSelect, emptyText = "No conversations yet", className }: ConversationListProps) {
+  const { conversations, status, hasMore, loadingMore, loadMore } = useInbox();
+  const { user } = useConnection();
+  const me = user?.id ?? null;
+  const listRef = useRef<HTMLUListElement>(null);
+
+  const onKeyDown = (e: KeyboardEvent<HTMLLIElement>, index: number) => {
+    const options = listRef.current?.querySelectorAll<HTMLElement>("[role=option]");
+    if (!options) return;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      const next = options[Math.min(options.length - 1, Math.max(0, index + (e.key === "ArrowDown" ? 1 : -1)))];
+      next?.focus();
+    } else if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      const id = conversations[index]?.id;
+      if (id) onSelect?.(id);
+    }
+  };
+
+  if (status === "ready" && conversations.length === 0) {
+    return <p className={`parley-conversation-list-empty${className ? ` ${className}` : ""}`}>{emptyText}</p>;
+  }
+  return (
+    <div className={`parley-conversation-list${className ? ` ${className}` : ""}`}>
+      <ul ref={listRef} role="listbox" aria-label="Conversations">
+        {conversations.map((c, index) => {
+          const title = conversationTitle(c, me);
+          const when = c.lastMessageAt ?? c.createdAt;
+          return (
+            <li
+              key={c.id}
+              role="option"
+              aria-selected={c.id === selectedId}
+              tabIndex={c.id === selectedId || (selectedId === null && index === 0) ? 0 : -1}
+              className="parley-conversation-row"
+              data-unread={c.unreadCount > 0}
+              onClick={() => onSelect?.(c.id)}
+              onKeyDown={(e) => onKeyDown(e, index)}
+            >
+              <span className="parley-conversation-title">{title}</span>
+              <span className="parley-conversation-preview">{messagePreview(c.lastMessage, me, c.kind === "direct")}</span>
+              <time className="parley-conversation-time" dateTime={when}>
+                {relativeTime(when)}
+              </time>
+              {c.unreadCount > 0 && (
+                <span className="parley-unread-badge" aria-label={`${c.unreadCount} unread`}>
+                  {badge(c.unreadCount)}
+                </span>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {hasMore && (
+        <button type="button" onClick={() => void loadMore().catch(() => undefined)} disabled={loadingMore}>
+          {loadingMore ? "Loading…" : "Load more"}
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+import { useCallback, useEffect, useState } from "react";
+import type { ReactNode } from "react";
+import { useConnection } from "../hooks/use-connection-status.js";
+import { useConversation } from "../hooks/use-conversation.js";
+import { MessageListView } from "./message-list-view.js";
+
+/** Props of {@link MessageList}. */
+export interface MessageListProps {
+  conversationId: string;
+  /** Mark the conversation read while its newest message is in view and the tab is visible. @default true */
+  autoMarkRead?: boolean;
+  emptyText?: ReactNode;
+  className?: string;
+}
+
+function useTabVisible(): boolean {
+  const [visible, setVisible] = useState(() => typeof document === "undefined" || document.visibilityState !== "hidden");
+  useEffect(() => {
+    if (typeof document === "undefined") return;
+    const update = () => setVisible(document.visibilityState !== "hidden");
+    document.addEventListener("visibilitychange", update);
+    return () => document.removeEventListener("visibilitychange", update);
+  }, []);
+  return visible;
+}
+
+/**
+ * A conversation's messages, live: opens the conversation, shows pending
+ * and failed sends, an "Unread messages" divider where the reader left off,
+ * and marks the conversation read while its bottom is visible.
+ *
+ * @example
+ * <MessageList conversationId={id} />
+ */
+export function MessageList({ conversationId, autoMarkRead = true, emptyText, className }: MessageListProps) {
+  const conversation = useConversation(conversationId);
+  const { user } = useConnection();
+  const tabVisible = useTabVisible();
+  // Where the reader left off when the conversation loaded; it stays put while they read on.
+  const [unreadAfter, setUnreadAfter] = useState<number | null>(null);
+  const ready = conversation.status === "ready";
+  useEffect(() => {
+    if (ready && unreadAfter === null) setUnreadAfter(conversation.lastReadSeq);
+  }, [ready, unreadAfter, conversation.lastReadSeq]);
+
+  const { markRead, messages } = conversation;
+  const newestFromOthers = messages.reduce((n, m) => (!m.own && m.seq !== null && m.seq > n ? m.seq : n), 0);
+  const onBottomVisible = useCallback(() => {
+    if (autoMarkRead && tabVisible && ready && newestFromOthers > conversation.lastReadSeq) markRead().catch(() => undefined);
+  }, [autoMarkRead, tabVisible, ready, newestFromOthers, conversation.lastReadSeq, markRead]);
+
+  return (
+    <MessageListView
+      messages={messages}
+      showSenderNames={conversation.conversation?.kind !== "direct"}
+      unreadAfterSeq={unreadAfter}
+      hasOlder={conversation.hasOlder}
+      loadingOlder={conversation.loadingOlder}
+      onLoadOlder={() => void conversation.loadOlder().catch(() => undefined)}
+      onRetry={(clientId) => void conversation.retry(clientId)}
+      onDiscard={conversation.discard}
+      onEdit={(id, text) => conversation.edit(id, text).catch(() => undefined)}
+      onDelete={(id) => conversation.delete(id).catch(() => undefined)}
+      onReact={(id, emoji, on) => conversation.react(id, emoji, on).catch(() => undefined)}
+      onBottomVisible={onBottomVisible}
+      currentUserId={user?.id ?? null}
+      emptyText={emptyText}
+      className={className}
+    />
+  );
+}

@@ -1,0 +1,237 @@
+import { act, cleanup, fireEvent, render, screen, within } from "@testing-library/react";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { ChatMessage } from "@parley/client";
+import { MessageListView, typingSentence } from "@parley/react";
+
+const NOW = new Date("2026-11-21T15:00:00.000Z");
+const TODAY = "2026-11-21T14:00:00.000Z";
+const YESTERDAY = "2026-11-20T14:00:00.000Z";
+
+let seq = 0;
+function msg(patch: Partial<ChatMessage> = {}): ChatMessage {
+  seq += 1;
+  return {
+    key: `k${seq}`,
+    id: `m${seq}`,
+    conversationId: "c",
+    seq,
+    revSeq: seq,
+    senderId: "bob",
+    senderName: "Bob",
+    type: "text",
+    text: `message ${seq}`,
+    attachments: [],
+    replyTo: null,
+    metadata: {},
+    clientId: null,
+    createdAt: TODAY,
+    editedAt: null,
+    deletedAt: null,
+    reactions: {},
+    own: false,
+    status: "sent",
+    error: null,
+    readBy: [],
+    ...patch,
+  };
+}
+const mine = (patch: Partial<ChatMessage> = {}) => msg({ senderId: "alice", senderName: "Alice", own: true, ...patch });
+
+// jsdom does no layout: give the scroll container 50 px per message and a 200 px viewport.
+const scrollTops = new WeakMap<Element, number>();
+beforeAll(() => {
+  const isList = (el: Element) => el.classList.contains("parley-scroll");
+  Object.defineProperty(HTMLElement.prototype, "scrollHeight", {
+    configurable: true,
+    get(this: HTMLElement) {
+      return isList(this) ? this.querySelectorAll(".parley-message").length * 50 : 0;
+    },
+  });
+  Object.defineProperty(HTMLElement.prototype, "clientHeight", {
+    configurable: true,
+    get(this: HTMLElement) {
+      return isList(this) ? 200 : 0;
+    },
+  });
+  Object.defineProperty(HTMLElement.prototype, "scrollTop", {
+    configurable: true,
+    get(this: HTMLElement) {
+      return scrollTops.get(this) ?? 0;
+    },
+    set(this: HTMLElement, value: number) {
+      scrollTops.set(this, Math.max(0, Math.min(value, this.scrollHeight - this.clientHeight)));
+    },
+  });
+});
+afterEach(() => cleanup());
+
+const list = () => document.querySelector(".parley-scroll") as HTMLElement;
+
+describe("MessageListView", () => {
+  it("groups consecutive messages by sender and day, with day separators and one name per group", () => {
+    const messages = [
+      msg({ createdAt: YESTERDAY }),
+      msg({ createdAt: YESTERDAY }),
+      msg({ createdAt: TODAY }),
+      mine(),
+      mine(),
+      msg({ senderId: "carol", senderName: "Carol" }),
+    ];
+    render(<MessageListView messages={messages} currentUserId="alice" now={NOW} />);
+    expect(screen.getAllByRole("separator").map((s) => s.textContent)).toEqual(["Yesterday", "Today"]);
+    expect([...document.querySelectorAll(".parley-sender")].map((s) => s.textContent)).toEqual(["Bob", "Bob", "Carol"]);
+    cleanup();
+    render(<MessageListView messages={messages} currentUserId="alice" now={NOW} showSenderNames={false} />);
+    expect(document.querySelectorAll(".parley-sender")).toHaveLength(0);
+  });
+
+  it("marks the user's messages pending, ✓ sent, ✓✓ delivered and read (by whom), and offers Retry on a failed one", () => {
+    const onRetry = vi.fn();
+    const onDiscard = vi.fn();
+    const messages = [
+      mine({ status: "read", readBy: [{ userId: "bob", name: "Bob", at: TODAY }] }),
+      mine({ status: "delivered" }),
+      mine({ status: "sent" }),
+      mine({ id: null, seq: null, clientId: "c-pending", key: "c-pending", status: "pending" }),
+      mine({ id: null, seq: null, clientId: "c-failed", key: "c-failed", status: "failed", text: "did not go" }),
+    ];
+    render(<MessageListView messages={messages} currentUserId="alice" onRetry={onRetry} onDiscard={onDiscard} now={NOW} />);
+    expect(screen.getAllByRole("img").map((i) => [i.getAttribute("aria-label"), i.textContent])).toEqual([
+      ["Read by Bob", "✓✓"],
+      ["Delivered", "✓✓"],
+      ["Sent", "✓"],
+      ["Sending", "🕓"],
+      ["Not sent", "!"],
+    ]);
+    const failed = screen.getByRole("alert");
+    fireEvent.click(within(failed).getByRole("button", { name: "Retry" }));
+    expect(onRetry).toHaveBeenCalledWith("c-failed");
+    fireEvent.click(within(failed).getByRole("button", { name: "Discard" }));
+    expect(onDiscard).toHaveBeenCalledWith("c-failed");
+  });
+
+  it("shows (edited), a placeholder for a deleted message, reactions with counts and who, and attachments", () => {
+    const onReact = vi.fn();
+    const messages = [
+      msg({ text: "fixed typo", editedAt: TODAY }),
+      msg({ text: null, deletedAt: TODAY }),
+      msg({ text: "nice", reactions: { "👍": ["alice", "carol"], "🎉": ["carol"] } }),
+      msg({
+        type: "image",
+        text: null,
+        attachments: [
+          { id: "a1", url: "https://files.example/a1.png", name: "beach.png", mimeType: "image/png", size: 10, width: 40, height: 30 },
+          { id: "a2", url: "https://files.example/a2.pdf", name: "invoice.pdf", mimeType: "application/pdf", size: 10 },
+        ],
+      }),
+    ];
+    render(<MessageListView messages={messages} currentUserId="alice" onReact={onReact} now={NOW} />);
+    expect(screen.getByText("(edited)")).toBeTruthy();
+    expect(screen.getByText("Message deleted")).toBeTruthy();
+    const thumbs = screen.getByRole("button", { name: "👍 2, by alice, carol" });
+    expect(thumbs.getAttribute("aria-pressed")).toBe("true");
+    fireEvent.click(thumbs);
+    expect(onReact).toHaveBeenCalledWith(messages[2]!.id, "👍", false);
+    fireEvent.click(screen.getByRole("button", { name: "🎉 1, by carol" }));
+    expect(onReact).toHaveBeenCalledWith(messages[2]!.id, "🎉", true);
+    expect(screen.getByRole("img", { name: "beach.png" }).getAttribute("src")).toBe("https://files.example/a1.png");
+    expect(screen.getByRole("link", { name: "📎 invoice.pdf" }).getAttribute("href")).toBe("https://files.example/a2.pdf");
+  });
+
+  it("renders text as text: markup stays visible characters, only http(s) links become links, and they open safely", () => {
+    const messages = [
+      msg({ text: '<img src=x onerror="alert(1)"><b>bold</b>' }),
+      msg({ text: "see https://example.com/a?b=1. and javascript:alert(1)" }),
+    ];
+    render(<MessageListView messages={messages} currentUserId="alice" now={NOW} />);
+    expect(screen.getByText('<img src=x onerror="alert(1)"><b>bold</b>')).toBeTruthy();
+    expect(document.querySelector(".parley-text img, .parley-text b")).toBeNull();
+    const links = screen.getAllByRole("link");
+    expect(links.map((a) => a.getAttribute("href"))).toEqual(["https://example.com/a?b=1"]);
+    expect(links[0]!.getAttribute("rel")).toBe("noopener noreferrer");
+    expect(links[0]!.getAttribute("target")).toBe("_blank");
+  });
+
+  it("puts an Unread messages divider before the first message from others after the read position", () => {
+    const messages = [msg(), mine(), msg(), msg()];
+    render(<MessageListView messages={messages} currentUserId="alice" unreadAfterSeq={messages[1]!.seq} now={NOW} />);
+    const divider = screen.getByRole("separator", { name: "Unread messages" });
+    expect(divider.closest(".parley-row")?.querySelector(".parley-message")?.getAttribute("data-seq")).toBe(String(messages[2]!.seq));
+  });
+
+  it("edits inline (Esc cancels, Save saves) and asks before deleting", () => {
+    const onEdit = vi.fn();
+    const onDelete = vi.fn();
+    const own = mine({ text: "original" });
+    render(<MessageListView messages={[own]} currentUserId="alice" onEdit={onEdit} onDelete={onDelete} now={NOW} />);
+    fireEvent.click(screen.getByRole("button", { name: "Edit" }));
+    const box = screen.getByRole("textbox", { name: "Edit message" });
+    fireEvent.keyDown(box, { key: "Escape" });
+    expect(screen.queryByRole("textbox", { name: "Edit message" })).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Edit" }));
+    fireEvent.change(screen.getByRole("textbox", { name: "Edit message" }), { target: { value: "better" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(onEdit).toHaveBeenCalledWith(own.id, "better");
+
+    fireEvent.click(screen.getByRole("button", { name: "Delete" }));
+    expect(onDelete).not.toHaveBeenCalled();
+    expect(screen.getByText("Delete this message?")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Delete" }));
+    expect(onDelete).toHaveBeenCalledWith(own.id);
+  });
+
+  it("follows new messages at the bottom, stays put with a 'new messages' count when scrolled up, and scrolls down when the user sends", () => {
+    const start = Array.from({ length: 10 }, () => msg());
+    const { rerender } = render(<MessageListView messages={start} currentUserId="alice" now={NOW} />);
+    expect(list().scrollTop).toBe(10 * 50 - 200);
+
+    const more = [...start, msg()];
+    rerender(<MessageListView messages={more} currentUserId="alice" now={NOW} />);
+    expect(list().scrollTop).toBe(11 * 50 - 200);
+
+    // The reader scrolls up into history.
+    list().scrollTop = 100;
+    fireEvent.scroll(list());
+    const evenMore = [...more, msg(), msg(), mine()];
+    rerender(<MessageListView messages={evenMore} currentUserId="alice" now={NOW} />);
+    expect(list().scrollTop).toBe(100);
+    expect(screen.getByRole("button", { name: "2 new messages" })).toBeTruthy();
+
+    // Sending always scrolls to the bottom.
+    const sent = [...evenMore, mine({ id: null, seq: null, clientId: "c9", key: "c9", status: "pending" })];
+    rerender(<MessageListView messages={sent} currentUserId="alice" now={NOW} />);
+    expect(list().scrollTop).toBe(15 * 50 - 200);
+    expect(screen.queryByRole("button", { name: /new message/ })).toBeNull();
+  });
+
+  it("keeps the reader's place when older messages load above", () => {
+    const older = Array.from({ length: 5 }, () => msg());
+    const newer = Array.from({ length: 10 }, () => msg());
+    const onLoadOlder = vi.fn();
+    const { rerender } = render(<MessageListView messages={newer} hasOlder onLoadOlder={onLoadOlder} currentUserId="alice" now={NOW} />);
+    list().scrollTop = 0;
+    fireEvent.scroll(list());
+    fireEvent.click(screen.getByRole("button", { name: "Load older messages" }));
+    expect(onLoadOlder).toHaveBeenCalled();
+    rerender(<MessageListView messages={[...older, ...newer]} currentUserId="alice" now={NOW} />);
+    // The message that was at the top is still at the top: 5 messages × 50 px were added above it.
+    expect(list().scrollTop).toBe(250);
+  });
+
+  it("tells when the bottom is visible, so the conversation can be marked read", async () => {
+    const onBottomVisible = vi.fn();
+    render(<MessageListView messages={[msg(), msg()]} currentUserId="alice" onBottomVisible={onBottomVisible} now={NOW} />);
+    await act(async () => undefined);
+    expect(onBottomVisible).toHaveBeenCalled();
+  });
+});
+
+describe("typing sentence", () => {
+  it("names one or two typists and counts more", () => {
+    const u = (name: string) => ({ userId: name.toLowerCase(), name });
+    expect(typingSentence([])).toBe("");
+    expect(typingSentence([u("Alice")])).toBe("Alice is typing…");
+    expect(typingSentence([u("Alice"), u("Bob")])).toBe("Alice and Bob are typing…");
+    expect(typingSentence([u("Alice"), u("Bob"), u("Carol")])).toBe("3 people are typing…");
+  });
+});
