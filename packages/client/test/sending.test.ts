@@ -138,6 +138,20 @@ describe("sending", () => {
     for (const watch of invariants) expect(watch.problems).toEqual([]);
   });
 
+  it("holds sends while the app has disconnected on purpose and sends them on connect()", async () => {
+    const { alice, mine, theirs } = await pair("olga", "pete");
+    alice.disconnect();
+    await statusIs(alice, "disconnected");
+    const sent = mine.send({ text: "later" });
+    await sleep(200);
+    expect(shown(mine).pending).toEqual(["later"]);
+    alice.connect();
+    await statusIs(alice, "connected");
+    await sent;
+    await eventually(() => shown(theirs).texts.includes("later"));
+    expect(shown(mine).texts).toEqual(["later"]);
+  });
+
   it("waits out rate limiting and sends a long burst once, in order", async () => {
     const { id, mine, theirs } = await pair("mia", "ned");
     const texts = Array.from({ length: 30 }, (_, i) => `quick ${i + 1}`);

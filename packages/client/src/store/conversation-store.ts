@@ -102,6 +102,8 @@ export interface Viewer {
 
 type Timer = ReturnType<typeof setTimeout>;
 
+const MAX_LANDED = 1000;
+
 /** The local state of one conversation; the client feeds it, UIs read it. */
 export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
   readonly id: string;
@@ -216,6 +218,8 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
     let changed = changedTimeline;
     if (message.clientId !== null && message.senderId === this.#viewer().userId) {
       this.#landed.add(message.clientId);
+      // Only sends still in the outbox can come back; forget the oldest.
+      if (this.#landed.size > MAX_LANDED) this.#landed.delete(this.#landed.values().next().value!);
       if (this.#pending.delete(message.clientId)) changed = true;
     }
     if (message.seq === message.revSeq && this.#typing.has(message.senderId)) {
