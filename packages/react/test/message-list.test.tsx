@@ -159,6 +159,22 @@ describe("MessageListView", () => {
     expect(divider.closest(".parley-row")?.querySelector(".parley-message")?.getAttribute("data-seq")).toBe(String(messages[2]!.seq));
   });
 
+  it("opens at the first unread message rather than at the bottom, and does not mark it read from there", async () => {
+    const messages = Array.from({ length: 10 }, () => msg());
+    const onBottomVisible = vi.fn();
+    render(
+      <MessageListView messages={messages} unreadAfterSeq={messages[2]!.seq} onBottomVisible={onBottomVisible} currentUserId="alice" now={NOW} />,
+    );
+    await act(async () => undefined);
+    // jsdom puts every element at offset 0; a real layout puts the divider where it is drawn.
+    expect(list().scrollTop).toBe(0);
+    expect(onBottomVisible).not.toHaveBeenCalled();
+    list().scrollTop = 10 * 50 - 200;
+    fireEvent.scroll(list());
+    await act(async () => undefined);
+    expect(onBottomVisible).toHaveBeenCalled();
+  });
+
   it("edits inline (Esc cancels, Save saves) and asks before deleting", () => {
     const onEdit = vi.fn();
     const onDelete = vi.fn();

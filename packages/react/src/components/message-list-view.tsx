@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import type { ChatMessage } from "@parley/client";
 import { dayKey, dayLabel, isEmojiOnly, timeOfDay } from "../format.js";
 import { MessageText } from "./message-text.js";
@@ -303,9 +303,25 @@ export function MessageListView(props: MessageListViewProps) {
   const firstUnread =
     unreadAfterSeq === null ? undefined : messages.find((m) => !m.own && m.seq !== null && m.seq > unreadAfterSeq && m.type !== "system");
 
+  // Opening a conversation with unread messages starts at the first of them, once.
+  const shownUnread = useRef(false);
+  const { onScroll } = anchor;
+  const firstUnreadKey = firstUnread?.key;
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el || firstUnreadKey === undefined || shownUnread.current) return;
+    shownUnread.current = true;
+    const divider = el.querySelector<HTMLElement>(".parley-unread-divider");
+    if (divider) {
+      el.scrollTop = Math.max(0, divider.offsetTop - el.offsetTop);
+      onScroll();
+    }
+  }, [firstUnreadKey, onScroll]);
+
+  const { isAtBottom } = anchor;
   useEffect(() => {
-    if (anchor.atBottom) onBottomVisible?.();
-  }, [anchor.atBottom, messages, onBottomVisible]);
+    if (anchor.atBottom && isAtBottom()) onBottomVisible?.();
+  }, [anchor.atBottom, isAtBottom, messages, onBottomVisible]);
   const announcement = useAnnouncement(messages);
 
   let lastDay: string | null = null;

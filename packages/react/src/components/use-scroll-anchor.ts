@@ -6,8 +6,10 @@ const BOTTOM_SLACK_PX = 40;
 
 /** What the scroll anchor tells the list. */
 export interface ScrollAnchor {
-  /** The bottom of the list is in view. */
+  /** The bottom of the list is in view (as of the last render). */
   atBottom: boolean;
+  /** The bottom of the list is in view right now (after any scrolling done since the last render). */
+  isAtBottom(): boolean;
   /** Messages from others that arrived while the reader was scrolled up. */
   newCount: number;
   /** Scrolls to the newest message and clears `newCount`. */
@@ -90,5 +92,7 @@ export function useScrollAnchor(ref: RefObject<HTMLElement | null>, messages: re
     if (el) atBottomRef.current = isAtBottom(el);
   }, [ref]);
 
-  return { atBottom, newCount, scrollToBottom, onScroll, onContentResize };
+  const isAtBottomNow = useCallback(() => atBottomRef.current, []);
+
+  return { atBottom, isAtBottom: isAtBottomNow, newCount, scrollToBottom, onScroll, onContentResize };
 }
