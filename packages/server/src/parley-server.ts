@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
 import type { AddressInfo } from "node:net";
 import { Authenticator } from "./auth/authenticator.js";
 import { TokenSigner } from "./auth/token-signer.js";
@@ -8,7 +10,15 @@ import { createHttpApp } from "./http/http-app.js";
 import type { ParleyFastify } from "./http/http-context.js";
 import { createGateway, type Gateway } from "./realtime/gateway.js";
 import { Metrics } from "./metrics/metrics.js";
+import { connectRedis } from "./cluster/redis-connection.js";
 import { MemoryPresence } from "./presence/presence-memory.js";
+import { RedisPresence } from "./presence/presence-redis.js";
+import type { PresenceStore } from "./presence/presence-store.js";
+import { RedisRateLimiter } from "./rate-limit/rate-limiter-redis.js";
+import type { RateLimiter } from "./rate-limit/rate-limiter.js";
+import { MemoryTypingTracker } from "./typing/typing-memory.js";
+import { RedisTypingTracker } from "./typing/typing-redis.js";
+import type { TypingEmit, TypingTracker } from "./typing/typing-tracker.js";
 import { MemoryRateLimiter } from "./rate-limit/rate-limiter-memory.js";
 import { openStorage, type Storage } from "./storage/database.js";
 import { WebhookDispatcher } from "./webhooks/webhook-dispatcher.js";
@@ -50,16 +60,44 @@ export async function createParleyServer(config: Config, options: CreateServerOp
     throw err;
   }
   const metrics = new Metrics();
-  const presence = new MemoryPresence();
-  const limiter = new MemoryRateLimiter();
+  const nodeId = randomUUID();
+  const redis = config.redisUrl ? connectRedis(config.redisUrl) : null;
+  const prefix = config.redisPrefix;
+  const presence: PresenceStore = redis ? new RedisPresence(redis, prefix, nodeId) : new MemoryPresence();
+  const limiter: RateLimiter = redis ? new RedisRateLimiter(redis, prefix) : new MemoryRateLimiter();
+  const createTyping = (emit: TypingEmit): TypingTracker =>
+    redis ? new RedisTypingTracker(redis, prefix, emit) : new MemoryTypingTracker(emit);
+  const adapter = redis
+    ? createAdapter(redis, { streamName: `${prefix}socket.io`, channelPrefix: `${prefix}socket.io` })
+    : undefined;
   const domain = createDomain(storage, config, { presence, limiter, recorder: new WebhookOutbox(config, presence) });
   const authenticator = new Authenticator(config, domain.users);
   const signer = new TokenSigner(config.jwtSecret);
   const http = await createHttpApp(
-    { config, storage, domain, authenticator, signer, limiter, metrics, version: VERSION },
+    {
+      config,
+      storage,
+      domain,
+      authenticator,
+      signer,
+      limiter,
+      metrics,
+      version: VERSION,
+      readiness: redis ? { redis: async () => void (await redis.ping()) } : {},
+    },
     { logger: options.logger ?? false },
   );
-  const gateway = createGateway(http.server, { config, domain, authenticator, presence, limiter, metrics, logger: http.log });
+  const gateway = createGateway(http.server, {
+    config,
+    domain,
+    authenticator,
+    presence,
+    limiter,
+    metrics,
+    logger: http.log,
+    createTyping,
+    ...(adapter ? { adapter } : {}),
+  });
   const webhooks = new WebhookDispatcher(config, storage, http.log, metrics);
   const stopKicking = domain.events.subscribe((event) => {
     if (event.type === "message.created") metrics.messagesStored.inc();
@@ -90,6 +128,7 @@ export async function createParleyServer(config: Config, options: CreateServerOp
       await http.close();
       await presence.close();
       await limiter.close();
+      await redis?.quit().catch(() => redis.disconnect());
       await storage.destroy();
     },
   };

@@ -1,17 +1,17 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Message } from "@parley/protocol";
-import { backends } from "./support/backends.js";
-import { API_KEY, connectWithToken, ok, startTestServer, type TestServer } from "./support/test-server.js";
+import { topologies } from "./support/topologies.js";
+import { API_KEY, connectWithToken, ok, type TestServer } from "./support/test-server.js";
 
-describe.each(backends())("search, support desk, stats, guests and erasure on $name", (backend) => {
+describe.each(topologies())("search, support desk, stats, guests and erasure on $name", (topology) => {
   let t: TestServer;
   beforeEach(async () => {
-    t = await startTestServer(await backend.create(), { guests: true });
+    t = await topology.start({ guests: true });
   });
   afterEach(async () => {
     await t.close();
   });
-  afterAll(() => backend.cleanup());
+  afterAll(() => topology.cleanup());
 
   it("searches only what the caller may read, newest first, with snippets", async () => {
     const alice = await t.connect("alice");
@@ -93,7 +93,7 @@ describe.each(backends())("search, support desk, stats, guests and erasure on $n
     const results = await Promise.all(Array.from({ length: 12 }, () => t.request("POST", "/v1/guests", { body: { name: "G" } })));
     expect(results.filter((r) => r.status === 201)).toHaveLength(10);
     expect(results.filter((r) => r.status === 429)).toHaveLength(2);
-    const off = await startTestServer(await backend.create(), { guests: false });
+    const off = await topology.start({ guests: false });
     try {
       const res = await off.request("POST", "/v1/guests", { body: { name: "G" } });
       expect(res.status).toBe(403);

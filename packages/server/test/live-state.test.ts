@@ -1,17 +1,18 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Message } from "@parley/protocol";
 import { backends } from "./support/backends.js";
+import { topologies } from "./support/topologies.js";
 import { API_KEY, ok, settle, signToken, startTestServer, type TestServer } from "./support/test-server.js";
 
-describe.each(backends())("read state, typing, presence and limits on $name", (backend) => {
+describe.each(topologies())("read state, typing, presence and limits on $name", (topology) => {
   let t: TestServer;
   beforeEach(async () => {
-    t = await startTestServer(await backend.create());
+    t = await topology.start();
   });
   afterEach(async () => {
     await t.close();
   });
-  afterAll(() => backend.cleanup());
+  afterAll(() => topology.cleanup());
 
   async function pair() {
     const alice = await t.connect("alice", { name: "Alice" });
@@ -103,9 +104,8 @@ describe.each(backends())("read state, typing, presence and limits on $name", (b
     expect(ok(await alice.call("presence:get", { userIds: ["bob", "stranger"] }))).toEqual([
       { userId: "bob", online: true, lastSeenAt: expect.any(String) },
     ]);
-    for (const c of t.server.gateway.io.sockets.sockets.values()) {
-      if (c.data.principal.id === "bob") c.disconnect(true);
-    }
+    // Disconnect every one of Bob's sockets, on whichever node it is.
+    t.server.gateway.io.in("user:bob").disconnectSockets(true);
     const offline = await alice.waitFor("presence", (e) => e.userId === "bob" && e.online === false);
     expect(offline).toMatchObject({ userId: "bob", online: false });
     expect(Date.parse(offline.lastSeenAt)).toBeGreaterThan(Date.now() - 5000);
@@ -124,7 +124,7 @@ describe.each(backends())("read state, typing, presence and limits on $name", (b
   it("limits sends per user, storing nothing over the limit, on sockets and REST", async () => {
     // A burst of 20 that refills slowly, so the count does not depend on how fast this machine is.
     await t.close();
-    t = await startTestServer(await backend.create(), { rateMessages: "0.1/s,20" });
+    t = await topology.start({ rateMessages: "0.1/s,20" });
     const { alice, conversationId } = await pair();
     const results = await Promise.all(
       Array.from({ length: 25 }, (_, i) => alice.call("message:send", { conversationId, clientId: `burst-${i}`, text: `${i}` })),

@@ -1,17 +1,17 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Message } from "@parley/protocol";
-import { backends } from "./support/backends.js";
-import { API_KEY, ok, settle, signToken, startTestServer, type TestServer } from "./support/test-server.js";
+import { topologies } from "./support/topologies.js";
+import { API_KEY, ok, settle, signToken, type TestServer } from "./support/test-server.js";
 
-describe.each(backends())("members over REST on $name", (backend) => {
+describe.each(topologies())("members over REST on $name", (topology) => {
   let t: TestServer;
   beforeEach(async () => {
-    t = await startTestServer(await backend.create());
+    t = await topology.start();
   });
   afterEach(async () => {
     await t.close();
   });
-  afterAll(() => backend.cleanup());
+  afterAll(() => topology.cleanup());
 
   it("lets owners add and remove members, with system messages and events; others may not", async () => {
     const owner = await signToken("olive", { name: "Olive" });

@@ -1,18 +1,18 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Message } from "@parley/protocol";
-import { backends } from "./support/backends.js";
-import { API_KEY, ok, settle, signToken, startTestServer, type TestServer } from "./support/test-server.js";
+import { topologies } from "./support/topologies.js";
+import { API_KEY, ok, settle, signToken, type TestServer } from "./support/test-server.js";
 
-describe.each(backends())("messaging on $name", (backend) => {
+describe.each(topologies())("messaging on $name", (topology) => {
   let t: TestServer;
 
   beforeEach(async () => {
-    t = await startTestServer(await backend.create());
+    t = await topology.start();
   });
   afterEach(async () => {
     await t.close();
   });
-  afterAll(() => backend.cleanup());
+  afterAll(() => topology.cleanup());
 
   async function direct(a: string, b: string) {
     const alice = await t.connect(a, { name: a.toUpperCase() });

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { backends } from "./support/backends.js";
+import { topologies } from "./support/topologies.js";
 import {
   API_KEY,
   connectWithToken,
@@ -25,16 +26,16 @@ async function connectError(url: string, token: string | undefined): Promise<{ m
   throw new Error("expected the connection to be refused");
 }
 
-describe.each(backends())("identity and authorization on $name", (backend) => {
+describe.each(topologies())("identity and authorization on $name", (topology) => {
   let t: TestServer;
 
   beforeEach(async () => {
-    t = await startTestServer(await backend.create(), { jwtIssuers: ISSUERS });
+    t = await topology.start({ jwtIssuers: ISSUERS });
   });
   afterEach(async () => {
     await t.close();
   });
-  afterAll(() => backend.cleanup());
+  afterAll(() => topology.cleanup());
 
   async function counts() {
     const db = t.server.storage.db;

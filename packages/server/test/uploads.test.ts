@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Message } from "@parley/protocol";
-import { backends } from "./support/backends.js";
-import { ok, startTestServer, type TestServer } from "./support/test-server.js";
+import { topologies } from "./support/topologies.js";
+import { ok, type TestServer } from "./support/test-server.js";
 
 /** A valid GIF whose header says `width` × `height`. */
 function gif(width: number, height: number): Buffer {
@@ -11,15 +11,15 @@ function gif(width: number, height: number): Buffer {
   return bytes;
 }
 
-describe.each(backends())("uploads and attachments on $name", (backend) => {
+describe.each(topologies())("uploads and attachments on $name", (topology) => {
   let t: TestServer;
   beforeEach(async () => {
-    t = await startTestServer(await backend.create(), { uploadMaxBytes: 4096 });
+    t = await topology.start({ uploadMaxBytes: 4096 });
   });
   afterEach(async () => {
     await t.close();
   });
-  afterAll(() => backend.cleanup());
+  afterAll(() => topology.cleanup());
 
   async function upload(token: string, bytes: Buffer, name: string, type: string) {
     const form = new FormData();

@@ -2,8 +2,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyWebhook } from "../src/webhooks/webhook-signature.js";
-import { backends } from "./support/backends.js";
-import { API_KEY, ok, startTestServer, type TestServer } from "./support/test-server.js";
+import { topologies } from "./support/topologies.js";
+import { API_KEY, ok, type TestServer } from "./support/test-server.js";
 
 const SECRET = "whsec_test_0123456789";
 
@@ -45,19 +45,19 @@ async function until<T>(check: () => T | undefined, timeoutMs = 5000): Promise<T
   }
 }
 
-describe.each(backends())("webhooks on $name", (backend) => {
+describe.each(topologies())("webhooks on $name", (topology) => {
   let t: TestServer;
   let hooks: Awaited<ReturnType<typeof receiver>>;
 
   beforeEach(async () => {
     hooks = await receiver(2);
-    t = await startTestServer(await backend.create(), { webhookUrl: hooks.url, webhookSecret: SECRET, webhookRetryMs: 100 });
+    t = await topology.start({ webhookUrl: hooks.url, webhookSecret: SECRET, webhookRetryMs: 100 });
   });
   afterEach(async () => {
     await t.close();
     await hooks.close();
   });
-  afterAll(() => backend.cleanup());
+  afterAll(() => topology.cleanup());
 
   const parsed = (r: Received) => JSON.parse(r.body) as { id: string; type: string; createdAt: string; data: Record<string, unknown> };
 

@@ -32,6 +32,8 @@ export interface Config {
   readonly databaseUrl: string;
   /** Set ⇒ multi-node mode. @default undefined */
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel, so several deployments can share one Redis. @default "parley:" */
+  readonly redisPrefix: string;
   /** HS256 secret shared with the host back end; signs Parley's own tokens. */
   readonly jwtSecret: string;
   /** Trusted issuers beyond Parley itself. @default [] */
@@ -77,6 +79,7 @@ const KEYS = {
   host: "PARLEY_HOST",
   databaseUrl: "PARLEY_DATABASE_URL",
   redisUrl: "PARLEY_REDIS_URL",
+  redisPrefix: "PARLEY_REDIS_PREFIX",
   jwtSecret: "PARLEY_JWT_SECRET",
   jwtIssuers: "PARLEY_JWT_ISSUERS",
   apiKey: "PARLEY_API_KEY",
@@ -172,6 +175,7 @@ const fields = {
     )
     .optional(),
   redisUrl: url("redis://").optional(),
+  redisPrefix: z.string().min(1).max(100).default("parley:"),
   jwtSecret: z.string().min(16, "must be at least 16 characters").optional(),
   jwtIssuers: issuers.default([]),
   apiKey: z.string().min(16, "must be at least 16 characters").optional(),

@@ -30,6 +30,8 @@ export interface HttpContext {
   limiter: RateLimiter;
   metrics: Metrics;
   version: string;
+  /** Extra dependencies `/ready` checks besides the database, by name. */
+  readiness: Record<string, () => Promise<void>>;
 }
 
 /** The authenticated caller of a `/v1` request. */

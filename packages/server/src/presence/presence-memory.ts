@@ -27,6 +27,9 @@ export class MemoryPresence implements PresenceStore {
     return new Set(userIds.filter((id) => (this.#sockets.get(id)?.size ?? 0) > 0));
   }
 
+  /** A single node cannot outlive itself: nothing ever lapses. */
+  onLapsed(): void {}
+
   async close(): Promise<void> {
     this.#sockets.clear();
   }

@@ -16,6 +16,11 @@ export interface PresenceStore {
   disconnect(userId: string, socketId: string): Promise<boolean>;
   /** The subset of `userIds` online now. */
   online(userIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Registers who to tell when users go offline without a disconnect on this
+   * node (their node crashed and its heartbeat lapsed).
+   */
+  onLapsed(listener: (userId: string) => void): void;
   /** Stops timers and connections. */
   close(): Promise<void>;
 }

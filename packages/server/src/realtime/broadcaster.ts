@@ -2,7 +2,7 @@ import type { Audience, DomainEvent } from "../domain/domain-events.js";
 import type { ParleyDomain } from "../domain/parley-domain.js";
 import { OPERATORS_ROOM, userRoom, watchRoom } from "./rooms.js";
 import type { ParleyIo } from "./socket-types.js";
-import type { TypingTracker } from "./typing-tracker.js";
+import type { TypingTracker } from "../typing/typing-tracker.js";
 
 function roomsFor(conversationId: string, audience: Audience): string[] {
   const rooms = audience.userIds.map(userRoom);

@@ -21,7 +21,7 @@ import {
   type ClientToServerEvents,
 } from "@parley/protocol";
 import type { FastifyBaseLogger } from "fastify";
-import { Server } from "socket.io";
+import { Server, type ServerOptions } from "socket.io";
 import type { z } from "zod";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Config } from "../config/config.js";
@@ -33,7 +33,7 @@ import type { Metrics } from "../metrics/metrics.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { toParleyError } from "../edge/to-parley-error.js";
 import { startBroadcaster } from "./broadcaster.js";
-import { TypingTracker } from "./typing-tracker.js";
+import type { TypingEmit, TypingTracker } from "../typing/typing-tracker.js";
 import { OPERATORS_ROOM, userRoom, watchRoom } from "./rooms.js";
 import type { ParleyIo, ParleySocket } from "./socket-types.js";
 
@@ -54,6 +54,10 @@ export interface GatewayOptions {
   limiter: RateLimiter;
   metrics: Metrics;
   logger: FastifyBaseLogger;
+  /** Builds the typing tracker (memory on one node, Redis on many). */
+  createTyping: (emit: TypingEmit) => TypingTracker;
+  /** The Socket.IO adapter for many nodes. @default the in-memory adapter */
+  adapter?: ServerOptions["adapter"];
 }
 
 /** Per-user limits on events other than sends (SPEC: 5 typing/s, 100 others/s). */
@@ -84,8 +88,9 @@ interface Shared {
  * forwards committed domain events to the right sockets.
  */
 export function createGateway(server: HttpServer, options: GatewayOptions): Gateway {
-  const { config, domain, authenticator, presence, limiter, metrics, logger } = options;
+  const { config, domain, authenticator, presence, limiter, metrics, logger, createTyping } = options;
   const io: ParleyIo = new Server(server, {
+    ...(options.adapter ? { adapter: options.adapter } : {}),
     path: "/socket.io",
     maxHttpBufferSize: MAX_PACKET_BYTES,
     serveClient: false,
@@ -114,7 +119,7 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
       });
   });
 
-  const typing = new TypingTracker((conversationId, userId, name, isTyping) => {
+  const typing = createTyping((conversationId, userId, name, isTyping) => {
     io.to(watchRoom(conversationId)).except(userRoom(userId)).emit("typing", { conversationId, userId, name, typing: isTyping });
   });
   const shared: Shared = {
@@ -132,6 +137,17 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
     const ids = await domain.conversations.presenceConversationIds(userId);
     if (ids.length > 0) io.to(ids.map(watchRoom)).emit("presence", { userId, online, lastSeenAt });
   }
+
+  async function goneOffline(userId: string): Promise<void> {
+    typing.clearUser(userId);
+    const at = new Date().toISOString();
+    await domain.users.touchLastSeen(userId, at);
+    await announcePresence(userId, false, at);
+  }
+
+  presence.onLapsed((userId) => {
+    goneOffline(userId).catch((err: unknown) => logger.error({ err }, "presence update failed"));
+  });
 
   io.on("connection", (socket) => {
     const principal = socket.data.principal;
@@ -151,13 +167,7 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
       const userId = socket.data.principal.id;
       presence
         .disconnect(userId, socket.id)
-        .then(async (last) => {
-          if (!last) return;
-          typing.clearUser(userId);
-          const at = new Date().toISOString();
-          await domain.users.touchLastSeen(userId, at);
-          await announcePresence(userId, false, at);
-        })
+        .then((last) => (last ? goneOffline(userId) : undefined))
         .catch((err: unknown) => logger.error({ err }, "presence update failed"));
     });
     domain.conversations

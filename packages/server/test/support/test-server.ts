@@ -1,3 +1,8 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Redis } from "ioredis";
 import { SignJWT } from "jose";
 import { io as connectSocket, type Socket } from "socket.io-client";
 import type { Ack, ClientToServerEvents, ServerToClientEvents, SessionInfo } from "@parley/protocol";
@@ -32,8 +37,12 @@ export async function signToken(sub: string, options: TokenOptions = {}): Promis
 
 /** A Parley node on port 0 with helpers to act as its users. */
 export interface TestServer {
+  /** The first node (all nodes share the database). */
   readonly server: ParleyServer;
+  readonly servers: readonly ParleyServer[];
+  /** The first node's URL. */
   readonly url: string;
+  readonly urls: readonly string[];
   readonly config: Config;
   /** A connected socket for `sub` (resolves after the `session` event). */
   connect(sub: string, options?: TokenOptions): Promise<ConnectedClient>;
@@ -65,8 +74,10 @@ export interface ConnectedClient {
   close(): void;
 }
 
-export async function startTestServer(databaseUrl: string, overrides: Partial<Record<keyof Config, unknown>> = {}): Promise<TestServer> {
-  const config = loadConfig({
+type Overrides = Partial<Record<keyof Config, unknown>>;
+
+function testConfig(databaseUrl: string, overrides: Overrides): Config {
+  return loadConfig({
     env: {},
     cwd: process.cwd(),
     overrides: {
@@ -76,24 +87,69 @@ export async function startTestServer(databaseUrl: string, overrides: Partial<Re
       jwtSecret: JWT_SECRET,
       apiKey: API_KEY,
       corsOrigins: ["*"],
+      uploadsDir: mkdtempSync(path.join(tmpdir(), "parley-uploads-")),
       ...overrides,
     },
   });
+}
+
+/** One Parley node on port 0. */
+export async function startTestServer(databaseUrl: string, overrides: Overrides = {}): Promise<TestServer> {
+  const config = testConfig(databaseUrl, overrides);
   const server = await createParleyServer(config);
   const url = await server.listen();
+  return harness([server], [url], config, async () => {});
+}
+
+/**
+ * `nodes` Parley nodes on one PostgreSQL database and one Redis (under a key
+ * prefix of their own), as a deployment behind a load balancer would run.
+ * Clients and requests are spread over the nodes in turn.
+ */
+export async function startTestCluster(databaseUrl: string, redisUrl: string, nodes: number, overrides: Overrides = {}): Promise<TestServer> {
+  const prefix = `parley-test-${randomBytes(5).toString("hex")}:`;
+  const config = testConfig(databaseUrl, { redisUrl, redisPrefix: prefix, ...overrides });
+  const servers: ParleyServer[] = [];
+  const urls: string[] = [];
+  for (let i = 0; i < nodes; i++) {
+    const server = await createParleyServer(config);
+    servers.push(server);
+    urls.push(await server.listen());
+  }
+  return harness(servers, urls, config, async () => {
+    const redis = new Redis(redisUrl);
+    try {
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== "0");
+    } finally {
+      redis.disconnect();
+    }
+  });
+}
+
+function harness(servers: ParleyServer[], urls: string[], config: Config, cleanup: () => Promise<void>): TestServer {
   const clients: ConnectedClient[] = [];
+  let turn = 0;
+  const next = () => urls[turn++ % urls.length]!;
 
   async function connect(sub: string, options: TokenOptions = {}): Promise<ConnectedClient> {
     const token = await signToken(sub, options);
-    return connectWithToken(url, token, clients);
+    return connectWithToken(next(), token, clients);
   }
 
   return {
-    server,
-    url,
+    server: servers[0]!,
+    servers,
+    url: urls[0]!,
+    urls,
     config,
     connect,
     async request(method, path, options = {}) {
+      const url = next();
       const headers: Record<string, string> = {};
       if (options.auth) headers.authorization = `Bearer ${options.auth}`;
       if (options.actAs) headers["parley-user"] = options.actAs;
@@ -114,7 +170,8 @@ export async function startTestServer(databaseUrl: string, overrides: Partial<Re
     },
     async close() {
       for (const c of clients) c.close();
-      await server.close();
+      await Promise.all(servers.map((s) => s.close()));
+      await cleanup();
     },
   };
 }

@@ -26,22 +26,35 @@ export function registerHealthRoutes(app: ParleyFastify, ctx: HttpContext): void
     {
       schema: {
         tags: ["system"],
-        summary: "Readiness: the database answers",
+        summary: "Readiness: the database (and Redis, when configured) answer",
         response: {
-          200: z.object({ status: z.literal("ready"), database: z.literal("ok") }),
+          200: z.object({ status: z.literal("ready"), checks: z.record(z.string(), z.literal("ok")) }),
           503: errorBody,
         },
       },
     },
     async (_request, reply) => {
-      try {
-        await sql`select 1`.execute(ctx.storage.db);
-      } catch {
+      const checks: Record<string, () => Promise<void>> = {
+        database: async () => void (await sql`select 1`.execute(ctx.storage.db)),
+        ...ctx.readiness,
+      };
+      const results: Record<string, "ok" | "down"> = {};
+      await Promise.all(
+        Object.entries(checks).map(async ([name, check]) => {
+          const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), 2000).unref());
+          results[name] = await Promise.race([check(), timeout]).then(
+            () => "ok" as const,
+            () => "down" as const,
+          );
+        }),
+      );
+      const down = Object.keys(results).filter((name) => results[name] === "down");
+      if (down.length > 0) {
         return reply
           .status(503)
-          .send({ error: { code: "unavailable", message: "The database does not answer", details: { database: "down" } } });
+          .send({ error: { code: "unavailable", message: `Not ready: ${down.join(", ")} down`, details: results } });
       }
-      return { status: "ready" as const, database: "ok" as const };
+      return { status: "ready" as const, checks: results as Record<string, "ok"> };
     },
   );
 }

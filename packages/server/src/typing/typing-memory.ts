@@ -1,27 +1,22 @@
 import { TYPING_TIMEOUT_MS } from "@parley/protocol";
-
-type Emit = (conversationId: string, userId: string, name: string, typing: boolean) => void;
+import type { TypingEmit, TypingTracker } from "./typing-tracker.js";
 
 interface Typist {
   name: string;
   timer: NodeJS.Timeout;
 }
 
-/**
- * Who is typing where. Announces changes and, when a typist goes quiet (or
- * vanishes), announces `typing: false` itself after the timeout.
- */
-export class TypingTracker {
+/** Typing indicators for a single node, with one timer per typist. */
+export class MemoryTypingTracker implements TypingTracker {
   readonly #typists = new Map<string, Typist>();
-  readonly #emit: Emit;
+  readonly #emit: TypingEmit;
   readonly #timeoutMs: number;
 
-  constructor(emit: Emit, timeoutMs: number = TYPING_TIMEOUT_MS) {
+  constructor(emit: TypingEmit, timeoutMs: number = TYPING_TIMEOUT_MS) {
     this.#emit = emit;
     this.#timeoutMs = timeoutMs;
   }
 
-  /** Records a `typing` event from a user. */
   set(conversationId: string, userId: string, name: string, typing: boolean): void {
     if (!typing) {
       this.clear(conversationId, userId);
@@ -36,7 +31,6 @@ export class TypingTracker {
     if (!existing) this.#emit(conversationId, userId, name, true);
   }
 
-  /** Ends a typist's indicator (they sent, stopped, or timed out). */
   clear(conversationId: string, userId: string): void {
     const key = `${conversationId}\n${userId}`;
     const typist = this.#typists.get(key);
@@ -46,7 +40,6 @@ export class TypingTracker {
     this.#emit(conversationId, userId, typist.name, false);
   }
 
-  /** Ends every indicator of a user (their last socket went away). */
   clearUser(userId: string): void {
     for (const key of [...this.#typists.keys()]) {
       const [conversationId, typistId] = key.split("\n") as [string, string];
