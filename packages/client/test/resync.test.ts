@@ -140,6 +140,8 @@ describe("resync after a lost connection", () => {
     await statusIs(phone, "connected");
     // The sync brings the three missed messages; the session's count already has them.
     await eventually(() => shown(chat).stored.length === 5 && shown(phone.conversation(id)).stored.length === 5, 3_000, "the missed messages");
+    await eventually(() => unread() === 5 && phone.inbox.getSnapshot().totalUnread === 5, 3_000, "5 unread on both clients");
+    // Settled: nothing late may count a message again.
     await sleep(300);
     expect(unread()).toBe(5);
     expect(phone.inbox.getSnapshot().totalUnread).toBe(5);
@@ -153,6 +155,7 @@ describe("resync after a lost connection", () => {
     await proxy.restore();
     await statusIs(alice, "connected");
     await sleep(300);
+    await eventually(() => unread() === 0 && phone.inbox.getSnapshot().totalUnread === 0, 3_000, "nothing unread");
     expect(unread()).toBe(0);
     expect(phone.inbox.getSnapshot().totalUnread).toBe(0);
     expect(await serverUnread()).toBe(0);
