@@ -10,7 +10,7 @@ import { createHttpApp } from "./http/http-app.js";
 import type { ParleyFastify } from "./http/http-context.js";
 import { createGateway, type Gateway } from "./realtime/gateway.js";
 import { Metrics } from "./metrics/metrics.js";
-import { connectRedis } from "./cluster/redis-connection.js";
+import { connectAdapterRedis, connectStateRedis } from "./cluster/redis-connection.js";
 import { MemoryPresence } from "./presence/presence-memory.js";
 import { RedisPresence } from "./presence/presence-redis.js";
 import type { PresenceStore } from "./presence/presence-store.js";
@@ -61,14 +61,15 @@ export async function createParleyServer(config: Config, options: CreateServerOp
   }
   const metrics = new Metrics();
   const nodeId = randomUUID();
-  const redis = config.redisUrl ? connectRedis(config.redisUrl) : null;
+  const redis = config.redisUrl ? connectStateRedis(config.redisUrl) : null;
+  const adapterRedis = config.redisUrl ? connectAdapterRedis(config.redisUrl) : null;
   const prefix = config.redisPrefix;
   const presence: PresenceStore = redis ? new RedisPresence(redis, prefix, nodeId) : new MemoryPresence();
   const limiter: RateLimiter = redis ? new RedisRateLimiter(redis, prefix) : new MemoryRateLimiter();
   const createTyping = (emit: TypingEmit): TypingTracker =>
     redis ? new RedisTypingTracker(redis, prefix, emit) : new MemoryTypingTracker(emit);
-  const adapter = redis
-    ? createAdapter(redis, { streamName: `${prefix}socket.io`, channelPrefix: `${prefix}socket.io` })
+  const adapter = adapterRedis
+    ? createAdapter(adapterRedis, { streamName: `${prefix}socket.io`, channelPrefix: `${prefix}socket.io` })
     : undefined;
   const domain = createDomain(storage, config, { presence, limiter, recorder: new WebhookOutbox(config, presence) });
   const authenticator = new Authenticator(config, domain.users);
@@ -128,7 +129,7 @@ export async function createParleyServer(config: Config, options: CreateServerOp
       await http.close();
       await presence.close();
       await limiter.close();
-      await redis?.quit().catch(() => redis.disconnect());
+      for (const client of [redis, adapterRedis]) await client?.quit().catch(() => client.disconnect());
       await storage.destroy();
     },
   };

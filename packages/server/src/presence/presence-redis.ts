@@ -19,6 +19,8 @@ export class RedisPresence implements PresenceStore {
   readonly #listeners: Array<(userId: string) => void> = [];
   /** Nodes whose heartbeat had lapsed at the last look; any other node counts as alive (a new one may not have been seen yet). */
   #dead = new Set<string>();
+  /** This node's sockets, to register again if Redis comes back empty. */
+  readonly #local = new Map<string, Set<string>>();
 
   constructor(redis: Redis, prefix: string, nodeId: string) {
     this.#redis = redis;
@@ -27,6 +29,22 @@ export class RedisPresence implements PresenceStore {
     void this.#tick();
     this.#timer = setInterval(() => void this.#tick(), HEARTBEAT_MS);
     this.#timer.unref();
+    // After a reconnect (Redis may have restarted without its data), say again who is here.
+    redis.on("ready", () => void this.#reregister());
+  }
+
+  async #reregister(): Promise<void> {
+    if (this.#local.size === 0) return;
+    try {
+      const multi = this.#redis.multi();
+      for (const [userId, sockets] of this.#local) {
+        for (const socketId of sockets) multi.hset(this.#userKey(userId), `${this.#nodeId}/${socketId}`, "1");
+        multi.sadd(this.#nodeUsersKey(this.#nodeId), userId);
+      }
+      await multi.exec();
+    } catch {
+      // The next reconnect tries again.
+    }
   }
 
   #userKey(userId: string): string {
@@ -42,6 +60,9 @@ export class RedisPresence implements PresenceStore {
   }
 
   async connect(userId: string, socketId: string): Promise<boolean> {
+    const local = this.#local.get(userId) ?? new Set<string>();
+    local.add(socketId);
+    this.#local.set(userId, local);
     const result = await this.#redis
       .multi()
       .hset(this.#userKey(userId), `${this.#nodeId}/${socketId}`, "1")
@@ -53,6 +74,9 @@ export class RedisPresence implements PresenceStore {
   }
 
   async disconnect(userId: string, socketId: string): Promise<boolean> {
+    const local = this.#local.get(userId);
+    local?.delete(socketId);
+    if (local?.size === 0) this.#local.delete(userId);
     const result = await this.#redis
       .multi()
       .hdel(this.#userKey(userId), `${this.#nodeId}/${socketId}`)

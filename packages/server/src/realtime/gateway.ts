@@ -66,6 +66,26 @@ const EVENT_RATE = { perSecond: 100, burst: 200 };
 /** A socket refused this many times within the window is flooding and is dropped. */
 const FLOOD_STRIKES = 50;
 const FLOOD_WINDOW_MS = 10_000;
+/**
+ * A client that stops reading makes the server buffer for it. Past either
+ * bound its socket is dropped; it reconnects and resyncs when it can read again.
+ */
+const MAX_BUFFERED_PACKETS = 1000;
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const SLOW_CONSUMER_CHECK_MS = 500;
+
+/** What the server holds for a socket that has not been written out yet: queued packets and bytes. */
+export function bufferedFor(socket: ParleySocket): { packets: number; bytes: number } {
+  const conn = socket.conn as unknown as {
+    writeBuffer: Array<{ data?: string | ArrayBufferLike }>;
+    transport: { socket?: { bufferedAmount?: number } };
+  };
+  let bytes = conn.transport.socket?.bufferedAmount ?? 0;
+  for (const packet of conn.writeBuffer) {
+    bytes += typeof packet.data === "string" ? packet.data.length : (packet.data?.byteLength ?? 0);
+  }
+  return { packets: conn.writeBuffer.length, bytes };
+}
 /** setTimeout cannot wait longer than this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -206,11 +226,24 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
   }
   shared.rescheduleExpiry = scheduleExpiry;
 
+  const slowConsumers = setInterval(() => {
+    for (const socket of io.of("/").sockets.values()) {
+      const { packets, bytes } = bufferedFor(socket);
+      if (packets > MAX_BUFFERED_PACKETS || bytes > MAX_BUFFERED_BYTES) {
+        logger.warn({ userId: socket.data.principal.id, packets, bytes }, "dropping a socket that stopped reading");
+        socket.disconnect(true);
+        socket.conn.close();
+      }
+    }
+  }, SLOW_CONSUMER_CHECK_MS);
+  slowConsumers.unref();
+
   const stopBroadcaster = startBroadcaster(io, domain, typing);
   return {
     io,
     close: async () => {
       stopBroadcaster();
+      clearInterval(slowConsumers);
       typing.close();
       for (const timer of expiryTimers.values()) clearTimeout(timer);
       await io.close();
@@ -236,6 +269,8 @@ function registerHandlers(socket: ParleySocket, shared: Shared): void {
   }
 
   async function checkRate(event: string): Promise<void> {
+    // Sends have their own per-user limit (PARLEY_RATE_MESSAGES), applied by the domain.
+    if (event === "message:send") return;
     const rate = event === "typing" ? TYPING_RATE : EVENT_RATE;
     const decision = await limiter.take(`${event === "typing" ? "typing" : "events"}:${p().id}`, rate);
     if (!decision.allowed) {

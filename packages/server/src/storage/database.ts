@@ -58,6 +58,9 @@ export function openStorage(url: string, options: OpenStorageOptions = {}): Stor
   // An idle client losing its connection must not crash the process; the
   // next query reports the failure as `unavailable`.
   pool.on("error", () => {});
+  // Same for a client that loses its connection while checked out: the query
+  // in flight fails (and is answered `unavailable`); the process must not.
+  pool.on("connect", (client) => client.on("error", () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: "postgres", destroy: () => db.destroy() };
 }
