@@ -64,7 +64,7 @@ export interface Presence {
 export interface SessionInfo {
   user: { id: string; name: string; roles: string[] };
   serverTime: string;
-  conversations: Array<{ id: string; lastSeq: number; unread: number }>;
+  conversations: Array<{ id: string; lastSeq: number; unread: number; lastReadSeq: number }>;
 }
 
 /**

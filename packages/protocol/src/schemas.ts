@@ -161,6 +161,8 @@ export const memberSchema = z.object({
 export const conversationSummarySchema = conversationSchema.extend({
   lastMessage: messageSchema.nullable(),
   unreadCount: z.number().int().min(0),
+  /** The caller's read position (operators: their own, in support conversations). */
+  lastReadSeq: seqSchema,
   members: z.array(z.object({ userId: userIdSchema, name: z.string(), role: memberRoleSchema })),
 });
 

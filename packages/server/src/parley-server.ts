@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import type { AddressInfo } from "node:net";
 import { Authenticator } from "./auth/authenticator.js";
@@ -27,7 +28,7 @@ import { migrateToLatest } from "./storage/migrate.js";
 
 /** The version in this package's package.json. */
 export const VERSION: string = (
-  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+  JSON.parse(readFileSync(path.join(import.meta.dirname, "../package.json"), "utf8")) as { version: string }
 ).version;
 
 /** A running Parley node. */

@@ -128,6 +128,11 @@ describe.each(topologies())("messaging on $name", (topology) => {
     expect(bobHistory.messages.map((m: Message) => m.id)).not.toContain(other.id);
     const aliceHistory = ok(await alice.call("conversation:history", { conversationId: conversation.id }));
     expect(aliceHistory.messages.map((m: Message) => m.text)).toContain("for bob's eyes");
+    // Alice edits it later: Bob, who hid it, is not sent its new text.
+    ok(await alice.call("message:edit", { conversationId: conversation.id, messageId: other.id, text: "edited after bob hid it" }));
+    await alice.waitFor("message:updated", (m: Message) => m.text === "edited after bob hid it");
+    await settle();
+    expect(bob.received("message:updated").filter((m: Message) => m.id === other.id)).toHaveLength(0);
 
     const tombstone = ok(await alice.call("message:delete", { conversationId: conversation.id, messageId: msg.id, scope: "everyone" }));
     expect(tombstone).toMatchObject({ id: msg.id, text: null, attachments: [] });
@@ -268,6 +273,7 @@ describe.each(topologies())("messaging on $name", (topology) => {
     const rest = await t.request("GET", "/v1/conversations?limit=1", { auth: alice.token });
     expect(rest.body.conversations[0]).toMatchObject({ id: ids[0], unreadCount: 0 });
     const again = await t.connect("alice");
-    expect(again.session.conversations.find((c) => c.id === ids[0])).toEqual({ id: ids[0], lastSeq: 2, unread: 0 });
+    expect(again.session.conversations.find((c) => c.id === ids[0])).toEqual({ id: ids[0], lastSeq: 2, unread: 0, lastReadSeq: 2 });
+    expect(first.conversations[0].lastReadSeq).toBe(0);
   });
 });

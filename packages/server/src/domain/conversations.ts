@@ -240,6 +240,7 @@ export class ConversationService {
       .leftJoin("members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", p.id))
       .leftJoin("support_reads as sr", (join) => join.onRef("sr.conversation_id", "=", "c.id").on("sr.user_id", "=", p.id))
       .selectAll("c")
+      .select(["m.last_read_seq as my_last_read_seq", "sr.last_read_seq as support_last_read_seq"])
       .select([
         // Operators count only the visitor's messages in support conversations.
         sql<number>`(select count(*) from messages x
@@ -303,6 +304,7 @@ export class ConversationService {
         ...toConversation(row),
         lastMessage: lastMessages.get(row.id) ?? null,
         unreadCount: Number(row.unread),
+        lastReadSeq: Number(row.my_last_read_seq ?? row.support_last_read_seq ?? 0),
         members: membersBy.get(row.id) ?? [],
       })),
       nextCursor,
@@ -310,13 +312,14 @@ export class ConversationService {
   }
 
   /** `{ id, lastSeq, unread }` for every conversation the user is a member of (the `session` event). */
-  async sessionSummary(p: Principal): Promise<Array<{ id: string; lastSeq: number; unread: number }>> {
+  async sessionSummary(p: Principal): Promise<Array<{ id: string; lastSeq: number; unread: number; lastReadSeq: number }>> {
     const rows = await this.#storage.db
       .selectFrom("members as m")
       .innerJoin("conversations as c", "c.id", "m.conversation_id")
       .select([
         "c.id",
         "c.last_seq",
+        "m.last_read_seq",
         sql<number>`(select count(*) from messages x
           where x.conversation_id = c.id and x.seq > m.last_read_seq
             and x.sender_id <> ${p.id} and x.deleted_at is null
@@ -327,7 +330,12 @@ export class ConversationService {
       .where("m.user_id", "=", p.id)
       .orderBy("c.activity_at", "desc")
       .execute();
-    return rows.map((r) => ({ id: r.id, lastSeq: Number(r.last_seq), unread: Number(r.unread) }));
+    return rows.map((r) => ({
+      id: r.id,
+      lastSeq: Number(r.last_seq),
+      unread: Number(r.unread),
+      lastReadSeq: Number(r.last_read_seq),
+    }));
   }
 
   /** Ids of the non-channel conversations a user belongs to (where their presence is shown). */

@@ -14,7 +14,14 @@ export interface Audience {
 /** What the domain tells the edges after a change is committed. */
 export type DomainEvent =
   | { type: "message.created"; conversation: Conversation; message: Message; audience: Audience }
-  | { type: "message.updated"; conversation: Conversation; message: Message; audience: Audience }
+  | {
+      type: "message.updated";
+      conversation: Conversation;
+      message: Message;
+      audience: Audience;
+      /** Users who deleted this message "for me": they must not receive its content again. */
+      hiddenFor?: readonly string[];
+    }
   | { type: "message.deleted"; conversation: Conversation; message: Message; audience: Audience }
   | { type: "conversation.created"; conversation: Conversation; audience: Audience }
   | { type: "conversation.updated"; conversation: Conversation; audience: Audience }

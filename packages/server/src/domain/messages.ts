@@ -417,7 +417,15 @@ export class MessageService {
   ): Promise<Message> {
     const row = await trx.selectFrom("conversations").selectAll().where("id", "=", conversationId).executeTakeFirstOrThrow();
     const presented = this.#uploads.present(message);
-    emit({ type, conversation: toConversation(row), message: presented, audience: await loadAudience(trx, row) });
+    const audience = await loadAudience(trx, row);
+    if (type === "message.updated") {
+      const hiddenFor = (
+        await trx.selectFrom("hidden_messages").select("user_id").where("message_id", "=", message.id).execute()
+      ).map((h) => h.user_id);
+      emit({ type, conversation: toConversation(row), message: presented, audience, hiddenFor });
+    } else {
+      emit({ type, conversation: toConversation(row), message: presented, audience });
+    }
     return presented;
   }
 }

@@ -28,7 +28,8 @@ export function startBroadcaster(io: ParleyIo, domain: ParleyDomain, typing: Typ
         typing.clear(conversationId, event.message.senderId);
         break;
       case "message.updated":
-        to.emit("message:updated", event.message);
+        // Those who hid the message get nothing: their copy stays hidden.
+        (event.hiddenFor?.length ? to.except(event.hiddenFor.map(userRoom)) : to).emit("message:updated", event.message);
         break;
       case "message.deleted":
         to.emit("message:deleted", event.message);
