@@ -1,0 +1,324 @@
+import { performance } from "node:perf_hooks";
+import { WorkerPool, shareUsers } from "../load/worker-pool.js";
+import type { FanoutStepParams, FanoutStepResult, SimUser, Tally } from "../load/worker-protocol.js";
+import { profiled } from "../profile/profiling.js";
+import type { ProfileSummary } from "../profile/cpu-profile-summary.js";
+import { MB, comparisonTable, ratiosOf } from "../report/format.js";
+import type { GoalCheck, Metric, RunResult, ScenarioReport } from "../report/report-model.js";
+import { groupedUsers } from "../setup/populations.js";
+import { Histogram } from "../stats/histogram.js";
+import type { Target } from "../targets/target.js";
+import { cpuPercent } from "../targets/target-spec.js";
+import {
+  sampled,
+  secondsSince,
+  sleep,
+  targetOrder,
+  usage,
+  withTarget,
+  type ScenarioContext,
+  type TargetChoice,
+} from "./scenario-context.js";
+
+/** One rate step, merged over workers. */
+export interface FanoutStep {
+  rate: number;
+  sendRate: number;
+  deliveredPerSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  ackP50: number;
+  ackP99: number;
+  sent: number;
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  late: number;
+  refused: number;
+  refusedBy: Tally;
+  unacked: number;
+  sendLagP99: number;
+  serverCpu: number;
+  serverPeakRss: number;
+  generatorCpu: number;
+  holds: boolean;
+  /** Why the step did not hold. */
+  verdict: string;
+}
+
+const METRICS: Metric[] = [
+  { key: "sustainedRate", label: "highest sustained send rate", unit: "msg/s", better: "higher", digits: 0 },
+  { key: "deliveredPerSecond", label: "delivered at that rate", unit: "msg/s", better: "higher", digits: 0 },
+  { key: "p50", label: "send→receive p50", unit: "ms", better: "lower", digits: 2 },
+  { key: "p99", label: "send→receive p99", unit: "ms", better: "lower", digits: 2 },
+  { key: "max", label: "send→receive max", unit: "ms", better: "lower", digits: 1 },
+  { key: "ackP50", label: "ack p50", unit: "ms", better: "lower", digits: 2 },
+  { key: "ackP99", label: "ack p99", unit: "ms", better: "lower", digits: 2 },
+  { key: "lost", label: "lost", unit: "", better: "lower", digits: 0 },
+  { key: "duplicated", label: "duplicated", unit: "", better: "lower", digits: 0 },
+  { key: "serverCpu", label: "server CPU", unit: "% of a core", better: "lower", digits: 0 },
+  { key: "serverRssMb", label: "server RSS", unit: "MB", better: "lower", digits: 0 },
+  { key: "generatorCpu", label: "load generator CPU", unit: "% of a core", better: "none", digits: 0 },
+  { key: "firstFailingRate", label: "first rate that did not hold", unit: "msg/s", better: "higher", digits: 0 },
+];
+
+function mergeSteps(rate: number, results: FanoutStepResult[]): Omit<FanoutStep, "serverCpu" | "serverPeakRss" | "generatorCpu" | "holds" | "verdict"> {
+  const latency = Histogram.from(...results.map((r) => r.latency));
+  const ack = Histogram.from(...results.map((r) => r.ackLatency));
+  const lag = Histogram.from(...results.map((r) => r.sendLag));
+  const refusedBy: Tally = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.ackErrors)) refusedBy[k] = (refusedBy[k] ?? 0) + v;
+  const window = Math.max(...results.map((r) => r.sendWindowMs));
+  const sum = (f: (r: FanoutStepResult) => number) => results.reduce((a, r) => a + f(r), 0);
+  return {
+    rate,
+    sendRate: results.reduce((a, r) => a + r.sendRate, 0),
+    deliveredPerSecond: (sum((r) => r.delivered) / window) * 1000,
+    p50: latency.percentile(50),
+    p99: latency.percentile(99),
+    max: latency.summary().max,
+    ackP50: ack.percentile(50),
+    ackP99: ack.percentile(99),
+    sent: sum((r) => r.sent),
+    expected: sum((r) => r.expected),
+    delivered: sum((r) => r.delivered),
+    lost: sum((r) => r.lost),
+    duplicated: sum((r) => r.duplicated),
+    late: sum((r) => r.late),
+    refused: Object.values(refusedBy).reduce((a, b) => a + b, 0),
+    refusedBy,
+    unacked: sum((r) => r.unacked),
+    sendLagP99: lag.percentile(99),
+  };
+}
+
+export interface FanoutRig {
+  target: Target;
+  pool: WorkerPool;
+  shares: SimUser[][];
+  total: number;
+}
+
+export async function runStep(ctx: ScenarioContext, rig: FanoutRig, step: number, rate: number, seconds: number): Promise<FanoutStep> {
+  const { options } = ctx;
+  const durationMs = seconds * 1000;
+  const drainMs = Math.max(2000, options.p99LimitMs * 20);
+  const genBefore = await rig.pool.stats();
+  const { value: results, samples } = await sampled(rig.target, 500, () =>
+    rig.pool.each<FanoutStepResult>(
+      "fanoutStep",
+      (w) =>
+        ({
+          step,
+          rate: (rate * rig.shares[w]!.length) / rig.total,
+          durationMs,
+          drainMs,
+          textBytes: options.textBytes,
+        }) satisfies FanoutStepParams,
+      durationMs + drainMs + 30_000,
+    ),
+  );
+  const genAfter = await rig.pool.stats();
+  const merged = mergeSteps(rate, results);
+  const server = usage(samples);
+  const generatorCpu = genBefore.reduce((a, before, i) => a + cpuPercent(before, genAfter[i]!), 0);
+  const problems: string[] = [];
+  if (merged.sendRate < rate * 0.95) problems.push(`generator sent only ${merged.sendRate.toFixed(0)}/s`);
+  if (merged.p99 > options.p99LimitMs) problems.push(`p99 ${merged.p99.toFixed(1)} ms`);
+  if (merged.lost > 0) problems.push(`${merged.lost} lost`);
+  if (merged.duplicated > 0) problems.push(`${merged.duplicated} duplicated`);
+  if (merged.refused > 0) problems.push(`${merged.refused} refused (${Object.keys(merged.refusedBy).join(", ")})`);
+  if (merged.unacked > 0) problems.push(`${merged.unacked} unacknowledged`);
+  return {
+    ...merged,
+    serverCpu: server.cpu,
+    serverPeakRss: server.peakRss,
+    generatorCpu,
+    holds: problems.length === 0,
+    verdict: problems.length === 0 ? "holds" : problems.join("; "),
+  };
+}
+
+export function describeStep(s: FanoutStep): string {
+  return (
+    `    ${s.rate.toFixed(0).padStart(6)} msg/s: sent ${s.sendRate.toFixed(0)}/s, delivered ${s.deliveredPerSecond.toFixed(0)}/s, ` +
+    `p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} max ${s.max.toFixed(1)} ms, ack p99 ${s.ackP99.toFixed(2)} ms, ` +
+    `server ${s.serverCpu.toFixed(0)}% CPU ${(s.serverPeakRss / MB).toFixed(0)} MB, generator ${s.generatorCpu.toFixed(0)}% → ${s.verdict}`
+  );
+}
+
+/** Users in conversations, spread over generator processes and connected. */
+export async function prepareFanout(
+  ctx: ScenarioContext,
+  target: Target,
+  clients: number,
+  env?: Record<string, string | undefined>,
+): Promise<FanoutRig> {
+  const { options } = ctx;
+  const users = await groupedUsers(target, clients, options.members, "f");
+  const shares = shareUsers(users, Math.min(options.workers, Math.ceil(users.length / options.members)));
+  const pool = await WorkerPool.start({
+    count: shares.length,
+    url: target.url,
+    dialect: target.spec.kind,
+    jwtSecret: ctx.jwtSecret,
+    logFile: ctx.logFile,
+    ...(env ? { env } : {}),
+  });
+  try {
+    const connected = await pool.each<{ connected: number; failed: number; errors: Tally }>(
+      "connect",
+      (w) => ({ users: shares[w], concurrency: 25, timeoutMs: 30_000 }),
+      180_000,
+    );
+    const failed = connected.reduce((a, c) => a + c.failed, 0);
+    if (failed > 0) throw new Error(`${failed} clients could not connect: ${JSON.stringify(connected.map((c) => c.errors))}`);
+  } catch (err) {
+    await pool.stop();
+    throw err;
+  }
+  return { target, pool, shares, total: users.length };
+}
+
+async function fanoutOn(ctx: ScenarioContext, choice: TargetChoice): Promise<RunResult & { profile: ProfileSummary | null }> {
+  const { options } = ctx;
+  ctx.progress(`  ${choice.label}: ${options.fanoutClients} clients in conversations of ${options.members}`);
+  return withTarget(ctx, choice, async (target) => {
+    const rig = await prepareFanout(ctx, target, options.fanoutClients);
+    const { pool } = rig;
+    try {
+
+      // Warm-up at the first rate (JIT, pools, caches); not counted.
+      await runStep(ctx, rig, 0, options.rateStart, Math.min(2, options.stepSeconds));
+      await sleep(500);
+
+      const steps: FanoutStep[] = [];
+      let best: FanoutStep | null = null;
+      let firstFail: FanoutStep | null = null;
+      let rate = options.rateStart;
+      let step = 1;
+      for (let i = 0; i < options.maxSteps; i++) {
+        const s = await runStep(ctx, rig, step++, rate, options.stepSeconds);
+        steps.push(s);
+        ctx.progress(describeStep(s));
+        if (!s.holds) {
+          firstFail = s;
+          break;
+        }
+        best = s;
+        rate *= options.rateFactor;
+        await sleep(500);
+      }
+      if (best && firstFail) {
+        let lo = best.rate;
+        let hi = firstFail.rate;
+        for (let i = 0; i < options.refine; i++) {
+          const mid = Math.round(Math.sqrt(lo * hi));
+          if (mid <= lo || mid >= hi) break;
+          await sleep(500);
+          const s = await runStep(ctx, rig, step++, mid, options.stepSeconds);
+          steps.push(s);
+          ctx.progress(describeStep(s));
+          if (s.holds) {
+            best = s;
+            lo = mid;
+          } else {
+            firstFail = s;
+            hi = mid;
+          }
+        }
+      }
+
+      let profile: ProfileSummary | null = null;
+      if (options.profile && target.spec.kind === "parley") {
+        const at = best?.rate ?? options.rateStart;
+        await sleep(500);
+        const p = await profiled(ctx, target, `fanout-${choice.database}`, () => runStep(ctx, rig, step++, at, options.stepSeconds));
+        ctx.progress(`    profiled step: ${describeStep(p.value).trim()}`);
+        profile = p.profile;
+      }
+
+      const shown = best ?? steps[0]!;
+      const notes: string[] = [];
+      if (!best) notes.push(`even the first rate (${options.rateStart}/s) did not hold: ${steps[0]?.verdict ?? "?"}`);
+      if (best && !firstFail) notes.push(`every rate up to ${best.rate.toFixed(0)}/s held; the limit is higher`);
+      return {
+        label: choice.label,
+        target: choice.kind,
+        database: choice.database,
+        figures: {
+          sustainedRate: best ? best.rate : 0,
+          deliveredPerSecond: shown.deliveredPerSecond,
+          p50: shown.p50,
+          p99: shown.p99,
+          max: shown.max,
+          ackP50: shown.ackP50,
+          ackP99: shown.ackP99,
+          lost: shown.lost,
+          duplicated: shown.duplicated,
+          serverCpu: shown.serverCpu,
+          serverRssMb: shown.serverPeakRss / MB,
+          generatorCpu: shown.generatorCpu,
+          firstFailingRate: firstFail ? firstFail.rate : null,
+        },
+        details: { steps, firstFail },
+        notes,
+        profile,
+      };
+    } finally {
+      await pool.stop();
+    }
+  });
+}
+
+/**
+ * fanout: N clients in conversations of M members; an open-loop send rate
+ * steps up until p99 send→receive latency passes the limit or anything is
+ * lost, duplicated, refused or left unacknowledged.
+ */
+export async function runFanout(ctx: ScenarioContext): Promise<ScenarioReport> {
+  const started = performance.now();
+  const { options } = ctx;
+  const runs: Array<RunResult & { profile: ProfileSummary | null }> = [];
+  for (const choice of targetOrder(ctx)) runs.push(await fanoutOn(ctx, choice));
+  const relay = runs.find((r) => r.target === "relay");
+  const checks: GoalCheck[] = [];
+  for (const run of runs) {
+    if (run.target !== "parley" || !run.database) continue;
+    const rate = run.figures.sustainedRate ?? 0;
+    const share = relay?.figures.sustainedRate ? rate / relay.figures.sustainedRate : null;
+    checks.push({
+      goal: "fanout: ≥ 60 % of the relay's sustained rate with p99 < 50 ms, nothing lost",
+      database: run.database,
+      met: share !== null && share >= 0.6 && rate > 0,
+      measured:
+        share === null
+          ? `${rate.toFixed(0)} msg/s (no relay figure)`
+          : `${rate.toFixed(0)} vs ${relay!.figures.sustainedRate!.toFixed(0)} msg/s = ${(share * 100).toFixed(0)} % of the relay`,
+    });
+  }
+  return {
+    scenario: "fanout",
+    title: `fanout — ${options.fanoutClients} clients, conversations of ${options.members}, p99 limit ${options.p99LimitMs} ms`,
+    parameters: {
+      clients: options.fanoutClients,
+      members: options.members,
+      rateStart: options.rateStart,
+      rateFactor: options.rateFactor,
+      stepSeconds: options.stepSeconds,
+      p99LimitMs: options.p99LimitMs,
+      textBytes: options.textBytes,
+      workers: options.workers,
+    },
+    metrics: METRICS,
+    runs: runs.map(({ profile, ...run }) => ({ ...run, details: { ...(run.details as object), profile } })),
+    ratios: ratiosOf(METRICS, runs),
+    checks,
+    tables: [comparisonTable(`fanout (${options.fanoutClients} clients, groups of ${options.members})`, METRICS, runs)],
+    notes: runs.flatMap((r) => (r.notes ?? []).map((n) => `${r.label}: ${n}`)),
+    elapsedSeconds: secondsSince(started),
+  };
+}
+

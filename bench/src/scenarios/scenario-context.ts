@@ -1,0 +1,127 @@
+import { performance } from "node:perf_hooks";
+import type { BenchOptions } from "../options.js";
+import { createFreshDatabase, type DatabaseKind, type FreshDatabase } from "../setup/fresh-database.js";
+import { startTarget, type Target } from "../targets/target.js";
+import { DEFAULT_TRANSPORT, cpuPercent, type ProcessStats, type TargetKind, type TransportSettings } from "../targets/target-spec.js";
+
+/** What every scenario is given by the run. */
+export interface ScenarioContext {
+  readonly options: BenchOptions;
+  readonly runId: string;
+  /** Scratch space for SQLite files; removed at the end of the run. */
+  readonly workDir: string;
+  /** Targets' and workers' own output. */
+  readonly logFile: string;
+  readonly profileDir: string;
+  readonly jwtSecret: string;
+  readonly apiKey: string;
+  /** Databases Parley runs on in this run (PostgreSQL is left out when it does not answer). */
+  readonly databases: DatabaseKind[];
+  progress(line: string): void;
+}
+
+/** One column of a scenario: Parley on a database, or the relay. */
+export interface TargetChoice {
+  kind: TargetKind;
+  database: DatabaseKind | null;
+  label: string;
+}
+
+export const DATABASE_LABEL: Record<DatabaseKind, string> = { sqlite: "SQLite", postgres: "PostgreSQL" };
+
+/**
+ * The order targets run in: Parley on the first database, the relay, then
+ * Parley on the second, so the baseline is measured between the two and
+ * drift on a shared machine touches both ratios alike.
+ */
+export function targetOrder(ctx: ScenarioContext): TargetChoice[] {
+  const parley = ctx.databases.map((database): TargetChoice => ({ kind: "parley", database, label: `Parley ${DATABASE_LABEL[database]}` }));
+  if (ctx.options.noRelay) return parley;
+  const relay: TargetChoice = { kind: "relay", database: null, label: "relay" };
+  return parley.length === 0 ? [relay] : [parley[0]!, relay, ...parley.slice(1)];
+}
+
+export interface WithTargetOptions {
+  transport?: TransportSettings;
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Runs `work` against a fresh target (and, for Parley, a fresh database),
+ * and always stops the target and drops the database afterwards.
+ */
+export async function withTarget<T>(
+  ctx: ScenarioContext,
+  choice: TargetChoice,
+  work: (target: Target, database: FreshDatabase | null) => Promise<T>,
+  options: WithTargetOptions = {},
+): Promise<T> {
+  const database = choice.database ? await createFreshDatabase(choice.database, ctx.workDir, ctx.options.postgresUrl) : null;
+  let target: Target | null = null;
+  try {
+    target = await startTarget(
+      {
+        kind: choice.kind,
+        ...(database ? { databaseUrl: database.url } : {}),
+        jwtSecret: ctx.jwtSecret,
+        apiKey: ctx.apiKey,
+        transport: options.transport ?? DEFAULT_TRANSPORT,
+        workDir: ctx.workDir,
+      },
+      { logFile: ctx.logFile, ...(options.env ? { env: options.env } : {}) },
+    );
+    return await work(target, database);
+  } finally {
+    if (target) await target.stop().catch(() => undefined);
+    if (database) await database.drop().catch((err: unknown) => ctx.progress(`  could not drop ${database.url}: ${(err as Error).message}`));
+  }
+}
+
+/** Samples a target's resource use every `intervalMs` while `work` runs. */
+export async function sampled<T>(target: Target, intervalMs: number, work: () => Promise<T>): Promise<{ value: T; samples: ProcessStats[] }> {
+  const samples: ProcessStats[] = [await target.stats()];
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      await sleep(intervalMs);
+      if (!stop) samples.push(await target.stats().catch(() => samples[samples.length - 1]!));
+    }
+  })();
+  try {
+    const value = await work();
+    return { value, samples };
+  } finally {
+    stop = true;
+    await loop;
+    samples.push(await target.stats());
+  }
+}
+
+/** Peak RSS and average CPU (% of one core) over samples. */
+export function usage(samples: ProcessStats[]): { peakRss: number; cpu: number } {
+  const first = samples[0]!;
+  const last = samples[samples.length - 1]!;
+  return { peakRss: Math.max(...samples.map((s) => s.rss)), cpu: cpuPercent(first, last) };
+}
+
+/**
+ * Waits until the target has `connections` open and has gone quiet (under
+ * 10 % of a core over half a second), at most `timeoutMs`; resolves to how
+ * long that took.
+ */
+export async function waitForQuiet(target: Target, connections: number, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  let prev = await target.stats();
+  while (performance.now() - started < timeoutMs) {
+    await sleep(500);
+    const now = await target.stats();
+    if (now.connections === connections && cpuPercent(prev, now) < 10) break;
+    prev = now;
+  }
+  return performance.now() - started;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Seconds since `since` (a performance.now() value). */
+export const secondsSince = (since: number): number => (performance.now() - since) / 1000;

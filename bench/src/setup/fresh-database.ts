@@ -1,0 +1,73 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import pg from "pg";
+
+/** Which database a Parley target runs on. */
+export type DatabaseKind = "sqlite" | "postgres";
+
+/** A database made for one scenario and removed after it. */
+export interface FreshDatabase {
+  readonly kind: DatabaseKind;
+  /** What Parley's PARLEY_DATABASE_URL would be. */
+  readonly url: string;
+  /** For SQLite, the file. */
+  readonly file?: string;
+  drop(): Promise<void>;
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Checks that PostgreSQL answers at `adminUrl`; resolves to the reason when it does not. */
+export async function postgresProblem(adminUrl: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query("select 1");
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Creates an empty database: a new SQLite file under `workDir`, or a new
+ * PostgreSQL database next to the one `postgresUrl` names (which is only
+ * used to run CREATE and DROP DATABASE).
+ */
+export async function createFreshDatabase(kind: DatabaseKind, workDir: string, postgresUrl: string): Promise<FreshDatabase> {
+  const tag = `${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+  if (kind === "sqlite") {
+    const dir = path.join(workDir, `sqlite-${tag}`);
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, "parley.db");
+    return { kind, url: `sqlite:${file}`, file, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `parley_bench_${tag}`;
+  const admin = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    kind,
+    url: withDatabase(postgresUrl, name),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 5000 });
+      await c.connect();
+      try {
+        await c.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
