@@ -74,7 +74,7 @@ export function attachBareRelay(http: HttpServer, transport: TransportSettings):
     const session: SessionInfo = {
       user: { id: user, name: user, roles: [] },
       serverTime: new Date().toISOString(),
-      conversations: rooms.map((id) => ({ id, lastSeq: seqs.get(id) ?? 0, unread: 0 })),
+      conversations: rooms.map((id) => ({ id, lastSeq: seqs.get(id) ?? 0, unread: 0, lastReadSeq: 0 })),
     };
     socket.emit("session", session);
 

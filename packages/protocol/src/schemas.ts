@@ -12,8 +12,19 @@ import {
  * Building blocks
  * ------------------------------------------------------------------------- */
 
-/** A conversation, message, upload or user id: a non-empty string. */
-export const idSchema = z.string().min(1).max(MAX_ID_LENGTH);
+// A UTF-16 surrogate not part of a pair.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when `s` has no NUL and no unpaired surrogate (PostgreSQL stores neither). */
+export function isCleanString(s: string): boolean {
+  return !s.includes("\u0000") && !LONE_SURROGATE.test(s);
+}
+
+/** A string that every database can store: no NUL, no unpaired surrogates. */
+export const cleanStringSchema = z.string().refine(isCleanString, "must not contain NUL or unpaired surrogates");
+
+/** A conversation, message, upload or user id: a non-empty clean string. */
+export const idSchema = cleanStringSchema.pipe(z.string().min(1).max(MAX_ID_LENGTH));
 
 /** A user id as Parley sees it (`alice`, `user:7`, `bartender:7`). */
 export const userIdSchema = idSchema;
@@ -48,6 +59,7 @@ function metadataProblem(value: unknown, depth: number): string | null {
     if (!isPlainObject(value)) return "must be plain JSON";
     for (const key of Object.keys(value)) {
       if (FORBIDDEN_KEYS.has(key)) return `key "${key}" is not allowed`;
+      if (!isCleanString(key)) return "keys must not contain NUL or unpaired surrogates";
       const problem = metadataProblem(value[key], depth + 1);
       if (problem) return problem;
     }
@@ -55,7 +67,8 @@ function metadataProblem(value: unknown, depth: number): string | null {
   }
   if (value === null) return null;
   if (typeof value === "number" && !Number.isFinite(value)) return "numbers must be finite";
-  if (["string", "number", "boolean"].includes(typeof value)) return null;
+  if (typeof value === "string") return isCleanString(value) ? null : "strings must not contain NUL or unpaired surrogates";
+  if (["number", "boolean"].includes(typeof value)) return null;
   return "must be plain JSON";
 }
 
@@ -180,15 +193,15 @@ export const memberInputSchema = z.union([
 export const conversationListSchema = z.strictObject({
   kind: conversationKindSchema.optional(),
   status: conversationStatusSchema.optional(),
-  cursor: z.string().max(500).optional(),
+  cursor: cleanStringSchema.pipe(z.string().max(500)).optional(),
   limit: limitSchema.optional(),
 });
 
 export const conversationCreateSchema = z.strictObject({
   kind: conversationKindSchema,
   members: z.array(memberInputSchema).max(MAX_MEMBERS_PER_REQUEST).optional(),
-  ref: z.string().min(1).max(MAX_ID_LENGTH).optional(),
-  title: z.string().max(MAX_TITLE_LENGTH).optional(),
+  ref: idSchema.optional(),
+  title: cleanStringSchema.pipe(z.string().max(MAX_TITLE_LENGTH)).optional(),
   metadata: metadataSchema.optional(),
 });
 
@@ -214,7 +227,7 @@ export const conversationHistorySchema = z.strictObject({
 export const conversationSeqSchema = z.strictObject({ ...conversationRef, seq: seqSchema });
 
 export const conversationUpdateSchema = z.strictObject({
-  title: z.string().max(MAX_TITLE_LENGTH).nullable().optional(),
+  title: cleanStringSchema.pipe(z.string().max(MAX_TITLE_LENGTH)).nullable().optional(),
   metadata: metadataSchema.optional(),
   status: conversationStatusSchema.optional(),
 });
@@ -223,7 +236,7 @@ export const attachmentInputSchema = z.strictObject({ id: idSchema });
 
 /** The body of a message send, without the conversation (REST takes it from the path). */
 export const messageSendBodySchema = z.strictObject({
-  clientId: z.string().min(1).max(MAX_ID_LENGTH).optional(),
+  clientId: idSchema.optional(),
   type: z.enum(["text", "image", "file"]).optional(),
   text: z.string().optional(),
   attachments: z.array(attachmentInputSchema).max(10).optional(),
@@ -233,7 +246,7 @@ export const messageSendBodySchema = z.strictObject({
 
 export const messageSendSchema = messageSendBodySchema.extend({
   ...conversationRef,
-  clientId: z.string().min(1).max(MAX_ID_LENGTH),
+  clientId: idSchema,
 });
 
 export const messageEditSchema = z.strictObject({
@@ -253,7 +266,7 @@ export const messageDeleteSchema = z.strictObject({
 export const messageReactSchema = z.strictObject({
   ...conversationRef,
   messageId: idSchema,
-  emoji: z.string().min(1).max(32),
+  emoji: cleanStringSchema.pipe(z.string().min(1).max(32)),
   on: z.boolean(),
 });
 

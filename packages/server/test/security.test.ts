@@ -156,6 +156,22 @@ describe.each(topologies())("identity and authorization on $name", (topology) =>
       expect(ok(await alice.call("conversation:history", { conversationId })).messages).toHaveLength(1);
     });
 
+    it("refuses NUL and unpaired surrogates anywhere they would reach the database", async () => {
+      const before = await counts();
+      expect(await alice.call("conversation:open", { conversationId: "a\u0000b" })).toMatchObject({ error: { code: "invalid_argument" } });
+      expect(await alice.call("message:send", { conversationId, clientId: "nul\u0000", text: "x" })).toMatchObject({
+        error: { code: "invalid_argument" },
+      });
+      expect(await alice.call("message:send", { conversationId, clientId: "meta", text: "x", metadata: { note: "a\u0000" } })).toMatchObject({
+        error: { code: "invalid_argument" },
+      });
+      expect((await t.request("GET", "/v1/search?q=%00", { auth: alice.token })).status).toBe(400);
+      expect((await t.request("GET", "/v1/conversations/by-ref/%00", { auth: alice.token })).status).toBe(400);
+      const named = await t.connect("nils", { name: "Ni\u0000ls\uD800" });
+      expect(named.session.user.name).toBe("Nils");
+      expect(await counts()).toEqual(before);
+    });
+
     it("refuses a sender chosen by the client", async () => {
       const before = await counts();
       const ack = await alice.call("message:send", { conversationId, clientId: "spoof", text: "as bob", senderId: "bob" });

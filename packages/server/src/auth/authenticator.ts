@@ -7,6 +7,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from "jose";
+import { isCleanString } from "@parley/protocol";
 import type { Config, TrustedIssuer } from "../config/config.js";
 import type { Principal } from "../domain/principal.js";
 import { SYSTEM_USER_ID } from "../domain/principal.js";
@@ -25,7 +26,10 @@ interface IssuerKey {
 
 function claimString(payload: JWTPayload, name: string): string | null {
   const v = payload[name];
-  return typeof v === "string" && v.length > 0 ? v : null;
+  if (typeof v !== "string") return null;
+  // Control characters and unpaired surrogates cannot be stored everywhere; drop them from names.
+  const cleaned = [...v].filter((ch) => ch >= " " && isCleanString(ch)).join("").slice(0, 200);
+  return cleaned.length > 0 ? cleaned : null;
 }
 
 function claimRoles(payload: JWTPayload): string[] {
@@ -91,8 +95,9 @@ export class Authenticator {
       throw authError("invalid", "The token could not be verified");
     }
 
-    const sub = claimString(payload, "sub");
+    const sub = typeof payload.sub === "string" && payload.sub.length > 0 ? payload.sub : null;
     if (!sub) throw authError("invalid", "The token has no sub claim");
+    if (!isCleanString(sub) || [...sub].some((ch) => ch < " ")) throw authError("invalid", "The sub claim has control characters");
     if (!entry.issuer && sub.includes(":")) {
       throw authError("invalid", 'A sub may not contain ":" (reserved for issuer prefixes)');
     }
@@ -127,7 +132,7 @@ export class Authenticator {
       if (actAs === undefined || actAs === "") {
         return { id: SYSTEM_USER_ID, name: "Parley", avatar: null, roles: ["admin"], kind: "system", expiresAt: null };
       }
-      if (actAs.length > 200) throw authError("invalid", "Parley-User is too long");
+      if (actAs.length > 200 || !isCleanString(actAs)) throw authError("invalid", "Parley-User is not a valid user id");
       const user = await this.#users.getOrCreate(actAs);
       return {
         id: user.id,

@@ -1,5 +1,6 @@
 import {
   MAX_PAGE_LIMIT,
+  cleanStringSchema,
   conversationCreateSchema,
   conversationKindSchema,
   conversationStatusSchema,
@@ -38,7 +39,7 @@ export function registerConversationRoutes(app: ParleyFastify, ctx: HttpContext)
         querystring: z.strictObject({
           kind: conversationKindSchema.optional(),
           status: conversationStatusSchema.optional(),
-          cursor: z.string().max(500).optional(),
+          cursor: cleanStringSchema.pipe(z.string().max(500)).optional(),
           limit: queryInt(1, MAX_PAGE_LIMIT).optional(),
         }),
         response: { 200: conversationPageBody, ...errorResponses },
@@ -71,7 +72,7 @@ export function registerConversationRoutes(app: ParleyFastify, ctx: HttpContext)
         tags,
         security,
         summary: "Find a conversation by its external ref, e.g. booking:42",
-        params: z.object({ ref: z.string().min(1).max(200) }),
+        params: z.object({ ref: idSchema }),
         response: { 200: conversationBody, ...errorResponses },
       },
     },
