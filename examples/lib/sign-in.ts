@@ -1,4 +1,4 @@
-import { createParleyClient, type ParleyClient } from "@parley/client";
+import { createParleyClient, type ParleyClient, type ParleyClientOptions } from "@parley/client";
 import { waitUntil } from "./wait.js";
 
 /**
@@ -7,8 +7,13 @@ import { waitUntil } from "./wait.js";
  * for a token, and again whenever it needs a fresh one. Resolves once
  * signed in; rejects with Parley's reason when the token is refused.
  */
-export async function signIn(url: string, getToken: () => Promise<string>, timeoutMs = 5000): Promise<ParleyClient> {
-  const client = createParleyClient({ url, getToken, transports: ["websocket"] });
+export async function signIn(
+  url: string,
+  getToken: () => Promise<string>,
+  options: Omit<ParleyClientOptions, "url" | "token" | "getToken"> = {},
+  timeoutMs = 5000,
+): Promise<ParleyClient> {
+  const client = createParleyClient({ transports: ["websocket"], ...options, url, getToken });
   try {
     const state = await waitUntil(
       client.connection,
