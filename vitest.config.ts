@@ -16,7 +16,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "node", include: ["packages/*/test/**/*.test.ts", "examples/test/**/*.test.ts"], environment: "node" },
+        test: { name: "node", include: ["packages/*/test/**/*.test.ts", "examples/test/**/*.test.ts", "bench/test/**/*.test.ts"], environment: "node" },
       },
       {
         // React tests run in jsdom; the server they talk to runs in plain Node (global setup).

@@ -37,7 +37,7 @@ export interface BenchOptions {
   messages: number;
   /** history: rows per INSERT batch while seeding. @default 50000 */
   seedBatch: number;
-  /** history: requests measured per depth. @default 300 */
+  /** history: requests measured per depth. @default 1000 */
   samples: number;
 
   /** connections: idle authenticated connections. @default 10000 */
@@ -86,7 +86,7 @@ Sizes:
   --step-seconds <s>         sending time per step (3)
   --p99-limit <ms>           a step holds while p99 stays at or under this (50)
   --messages <n>             history: messages in the conversation (1000000)
-  --samples <n>              history: requests per depth (300)
+  --samples <n>              history: requests per depth (1000)
   --connections <n>          idle connections (10000)
   --reconnect-clients <n>    clients that drop at once (5000); --missed <k> messages each
                              conversation gets meanwhile (2)
@@ -192,7 +192,7 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
     textBytes: positiveInt("text-bytes", values["text-bytes"], 64),
     messages,
     seedBatch: positiveInt("seed-batch", values["seed-batch"], 50_000),
-    samples: positiveInt("samples", values.samples, 300),
+    samples: positiveInt("samples", values.samples, 1000),
     connections: clients ?? positiveInt("connections", values.connections, 10_000),
     reconnectClients: clients ?? positiveInt("reconnect-clients", values["reconnect-clients"], 5000),
     missed: positiveInt("missed", values.missed, 2),

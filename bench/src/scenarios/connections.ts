@@ -4,6 +4,7 @@ import type { ConnectResult, SimUser } from "../load/worker-protocol.js";
 import { profiled } from "../profile/profiling.js";
 import { KB, MB, comparisonTable, ratiosOf } from "../report/format.js";
 import type { GoalCheck, Metric, RunResult, ScenarioReport } from "../report/report-model.js";
+import type { FreshDatabase } from "../setup/fresh-database.js";
 import { Histogram } from "../stats/histogram.js";
 import type { Target } from "../targets/target.js";
 import { cpuPercent, type ProcessStats } from "../targets/target-spec.js";
@@ -18,6 +19,8 @@ export const CONNECTION_METRICS: Metric[] = [
   { key: "connectP50", label: "handshake → session p50", unit: "ms", better: "lower", digits: 1 },
   { key: "connectP99", label: "handshake → session p99", unit: "ms", better: "lower", digits: 1 },
   { key: "serverCpu", label: "server CPU while connecting", unit: "% of a core", better: "lower", digits: 0 },
+  { key: "databaseCpu", label: "PostgreSQL backends CPU while connecting", unit: "% of a core", better: "lower", digits: 0 },
+  { key: "generatorCpu", label: "load generator CPU while connecting", unit: "% of a core", better: "none", digits: 0 },
   { key: "rssBeforeMb", label: "server RSS idle, no connections", unit: "MB", better: "lower", digits: 0 },
   { key: "rssAfterMb", label: "server RSS with every connection", unit: "MB", better: "lower", digits: 0 },
   { key: "generatorRssPerConnectionKb", label: "load generator RSS per connection", unit: "KB", better: "none", digits: 1 },
@@ -39,16 +42,20 @@ export async function measureConnections(
   target: Target,
   pool: WorkerPool,
   shares: SimUser[][],
+  database: FreshDatabase | null,
   profileName: string | null,
 ): Promise<ConnectionFigures> {
   const before = await target.stats(true);
   const genBefore = await pool.stats();
+  const dbBefore = (await database?.cpuMs()) ?? null;
   const cpuBefore = await target.stats();
   const started = performance.now();
   const run = () => pool.each<ConnectResult>("connect", (w) => ({ users: shares[w], concurrency: 25, timeoutMs: 60_000 }), 600_000);
   const results = profileName ? (await profiled(ctx, target, profileName, run)).value : await run();
   const elapsed = performance.now() - started;
   const cpuAfter = await target.stats();
+  const dbAfter = (await database?.cpuMs()) ?? null;
+  const genCpuAfter = await pool.stats();
   const connected = results.reduce((a, r) => a + r.connected, 0);
   await waitForQuiet(target, connected, 30_000);
   await sleep(1000);
@@ -68,6 +75,8 @@ export async function measureConnections(
       connectP50: latency.percentile(50),
       connectP99: latency.percentile(99),
       serverCpu: cpuPercent(cpuBefore, cpuAfter),
+      databaseCpu: dbBefore !== null && dbAfter !== null ? ((dbAfter - dbBefore) / (cpuAfter.at - cpuBefore.at)) * 100 : null,
+      generatorCpu: genBefore.reduce((a, b, i) => a + cpuPercent(b, genCpuAfter[i]!), 0),
       rssBeforeMb: before.rss / MB,
       rssAfterMb: after.rss / MB,
       generatorRssPerConnectionKb: connected > 0 ? genRss / connected / KB : null,
@@ -92,7 +101,7 @@ export async function connectionsOn(
   return withTarget(
     ctx,
     choice,
-    async (target) => {
+    async (target, database) => {
       const workers = Math.max(1, Math.min(ctx.options.connectionWorkers, Math.ceil(count / 500)));
       const shares = idleUsers(count, workers, "c");
       const pool = await WorkerPool.start({
@@ -104,7 +113,7 @@ export async function connectionsOn(
         ...(withOptions.env ? { env: withOptions.env } : {}),
       });
       try {
-        const m = await measureConnections(ctx, target, pool, shares, profileName);
+        const m = await measureConnections(ctx, target, pool, shares, database, profileName);
         const f = m.figures;
         ctx.progress(
           `  ${choice.label}: ${m.connected}/${count} connected at ${f.connectRate?.toFixed(0)}/s (p99 ${f.connectP99?.toFixed(1)} ms), ` +

@@ -5,6 +5,7 @@ import { profiled } from "../profile/profiling.js";
 import type { ProfileSummary } from "../profile/cpu-profile-summary.js";
 import { MB, comparisonTable, ratiosOf } from "../report/format.js";
 import type { GoalCheck, Metric, RunResult, ScenarioReport } from "../report/report-model.js";
+import type { FreshDatabase } from "../setup/fresh-database.js";
 import { groupedUsers } from "../setup/populations.js";
 import { Histogram } from "../stats/histogram.js";
 import type { Target } from "../targets/target.js";
@@ -42,6 +43,8 @@ export interface FanoutStep {
   sendLagP99: number;
   serverCpu: number;
   serverPeakRss: number;
+  /** PostgreSQL backends serving Parley, % of a core (null on SQLite and the relay). */
+  databaseCpu: number | null;
   generatorCpu: number;
   holds: boolean;
   /** Why the step did not hold. */
@@ -60,11 +63,15 @@ const METRICS: Metric[] = [
   { key: "duplicated", label: "duplicated", unit: "", better: "lower", digits: 0 },
   { key: "serverCpu", label: "server CPU", unit: "% of a core", better: "lower", digits: 0 },
   { key: "serverRssMb", label: "server RSS", unit: "MB", better: "lower", digits: 0 },
+  { key: "databaseCpu", label: "PostgreSQL backends CPU", unit: "% of a core", better: "lower", digits: 0 },
   { key: "generatorCpu", label: "load generator CPU", unit: "% of a core", better: "none", digits: 0 },
   { key: "firstFailingRate", label: "first rate that did not hold", unit: "msg/s", better: "higher", digits: 0 },
 ];
 
-function mergeSteps(rate: number, results: FanoutStepResult[]): Omit<FanoutStep, "serverCpu" | "serverPeakRss" | "generatorCpu" | "holds" | "verdict"> {
+function mergeSteps(
+  rate: number,
+  results: FanoutStepResult[],
+): Omit<FanoutStep, "serverCpu" | "serverPeakRss" | "databaseCpu" | "generatorCpu" | "holds" | "verdict"> {
   const latency = Histogram.from(...results.map((r) => r.latency));
   const ack = Histogram.from(...results.map((r) => r.ackLatency));
   const lag = Histogram.from(...results.map((r) => r.sendLag));
@@ -96,6 +103,7 @@ function mergeSteps(rate: number, results: FanoutStepResult[]): Omit<FanoutStep,
 
 export interface FanoutRig {
   target: Target;
+  database: FreshDatabase | null;
   pool: WorkerPool;
   shares: SimUser[][];
   total: number;
@@ -106,6 +114,7 @@ export async function runStep(ctx: ScenarioContext, rig: FanoutRig, step: number
   const durationMs = seconds * 1000;
   const drainMs = Math.max(2000, options.p99LimitMs * 20);
   const genBefore = await rig.pool.stats();
+  const dbBefore = (await rig.database?.cpuMs()) ?? null;
   const { value: results, samples } = await sampled(rig.target, 500, () =>
     rig.pool.each<FanoutStepResult>(
       "fanoutStep",
@@ -121,6 +130,9 @@ export async function runStep(ctx: ScenarioContext, rig: FanoutRig, step: number
     ),
   );
   const genAfter = await rig.pool.stats();
+  const dbAfter = (await rig.database?.cpuMs()) ?? null;
+  const wall = samples[samples.length - 1]!.at - samples[0]!.at;
+  const databaseCpu = dbBefore !== null && dbAfter !== null && wall > 0 ? ((dbAfter - dbBefore) / wall) * 100 : null;
   const merged = mergeSteps(rate, results);
   const server = usage(samples);
   const generatorCpu = genBefore.reduce((a, before, i) => a + cpuPercent(before, genAfter[i]!), 0);
@@ -135,6 +147,7 @@ export async function runStep(ctx: ScenarioContext, rig: FanoutRig, step: number
     ...merged,
     serverCpu: server.cpu,
     serverPeakRss: server.peakRss,
+    databaseCpu,
     generatorCpu,
     holds: problems.length === 0,
     verdict: problems.length === 0 ? "holds" : problems.join("; "),
@@ -145,7 +158,9 @@ export function describeStep(s: FanoutStep): string {
   return (
     `    ${s.rate.toFixed(0).padStart(6)} msg/s: sent ${s.sendRate.toFixed(0)}/s, delivered ${s.deliveredPerSecond.toFixed(0)}/s, ` +
     `p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} max ${s.max.toFixed(1)} ms, ack p99 ${s.ackP99.toFixed(2)} ms, ` +
-    `server ${s.serverCpu.toFixed(0)}% CPU ${(s.serverPeakRss / MB).toFixed(0)} MB, generator ${s.generatorCpu.toFixed(0)}% → ${s.verdict}`
+    `server ${s.serverCpu.toFixed(0)}% CPU ${(s.serverPeakRss / MB).toFixed(0)} MB, ` +
+    (s.databaseCpu === null ? "" : `PostgreSQL ${s.databaseCpu.toFixed(0)}%, `) +
+    `generator ${s.generatorCpu.toFixed(0)}% → ${s.verdict}`
   );
 }
 
@@ -153,6 +168,7 @@ export function describeStep(s: FanoutStep): string {
 export async function prepareFanout(
   ctx: ScenarioContext,
   target: Target,
+  database: FreshDatabase | null,
   clients: number,
   env?: Record<string, string | undefined>,
 ): Promise<FanoutRig> {
@@ -179,14 +195,14 @@ export async function prepareFanout(
     await pool.stop();
     throw err;
   }
-  return { target, pool, shares, total: users.length };
+  return { target, database, pool, shares, total: users.length };
 }
 
 async function fanoutOn(ctx: ScenarioContext, choice: TargetChoice): Promise<RunResult & { profile: ProfileSummary | null }> {
   const { options } = ctx;
   ctx.progress(`  ${choice.label}: ${options.fanoutClients} clients in conversations of ${options.members}`);
-  return withTarget(ctx, choice, async (target) => {
-    const rig = await prepareFanout(ctx, target, options.fanoutClients);
+  return withTarget(ctx, choice, async (target, database) => {
+    const rig = await prepareFanout(ctx, target, database, options.fanoutClients);
     const { pool } = rig;
     try {
 
@@ -260,6 +276,7 @@ async function fanoutOn(ctx: ScenarioContext, choice: TargetChoice): Promise<Run
           duplicated: shown.duplicated,
           serverCpu: shown.serverCpu,
           serverRssMb: shown.serverPeakRss / MB,
+          databaseCpu: shown.databaseCpu,
           generatorCpu: shown.generatorCpu,
           firstFailingRate: firstFail ? firstFail.rate : null,
         },

@@ -25,6 +25,8 @@ const METRICS: Metric[] = [
   { key: "syncCalls", label: "conversation:sync calls", unit: "", better: "none", digits: 0 },
   { key: "connectErrors", label: "connect errors (retried)", unit: "", better: "lower", digits: 0 },
   { key: "serverCpu", label: "server CPU during the storm", unit: "% of a core", better: "lower", digits: 0 },
+  { key: "databaseCpu", label: "PostgreSQL backends CPU during the storm", unit: "% of a core", better: "lower", digits: 0 },
+  { key: "generatorCpu", label: "load generator CPU during the storm", unit: "% of a core", better: "none", digits: 0 },
   { key: "dropSettleSeconds", label: "server busy with the drop", unit: "s", better: "lower", digits: 1 },
 ];
 
@@ -70,7 +72,7 @@ async function sendWhileAway(target: Target, users: SimUser[], perConversation: 
 async function reconnectOn(ctx: ScenarioContext, choice: TargetChoice): Promise<RunResult> {
   const { options } = ctx;
   const count = options.reconnectClients;
-  return withTarget(ctx, choice, async (target) => {
+  return withTarget(ctx, choice, async (target, database) => {
     ctx.progress(`  ${choice.label}: ${count} clients in conversations of ${options.members}`);
     const users = await groupedUsers(target, count, options.members, "r");
     const shares = shareUsers(users, Math.max(1, Math.min(options.connectionWorkers, Math.ceil(count / 500))));
@@ -91,6 +93,8 @@ async function reconnectOn(ctx: ScenarioContext, choice: TargetChoice): Promise<
       await waitForQuiet(target, 0, 30_000);
       await sleep(500);
 
+      const genBefore = await pool.stats();
+      const dbBefore = (await database?.cpuMs()) ?? null;
       const before = await target.stats();
       const started = performance.now();
       const storm = () =>
@@ -106,6 +110,8 @@ async function reconnectOn(ctx: ScenarioContext, choice: TargetChoice): Promise<
       const results = (await profiled(ctx, target, `reconnect-${choice.database}`, storm)).value;
       const wall = performance.now() - started;
       const after = await target.stats();
+      const dbAfter = (await database?.cpuMs()) ?? null;
+      const genAfter = await pool.stats();
 
       const catchUp = Histogram.from(...results.map((r) => r.catchUp));
       const sum = (f: (r: ReconnectResult) => number) => results.reduce((a, r) => a + f(r), 0);
@@ -123,6 +129,8 @@ async function reconnectOn(ctx: ScenarioContext, choice: TargetChoice): Promise<
         syncCalls: sum((r) => r.syncCalls),
         connectErrors: sum((r) => r.connectErrors),
         serverCpu: cpuPercent(before, after),
+        databaseCpu: dbBefore !== null && dbAfter !== null ? ((dbAfter - dbBefore) / (after.at - before.at)) * 100 : null,
+        generatorCpu: genBefore.reduce((a, b, i) => a + cpuPercent(b, genAfter[i]!), 0),
         dropSettleSeconds,
       };
       const notes: string[] = [];
@@ -132,7 +140,9 @@ async function reconnectOn(ctx: ScenarioContext, choice: TargetChoice): Promise<
       ctx.progress(
         `    ${caughtUp}/${count} caught up in ${figures.caughtUpSeconds?.toFixed(2) ?? "–"} s (wall ${(wall / 1000).toFixed(2)} s), ` +
           `${messagesAway} messages sent while away, missed ${figures.missed}, duplicated ${figures.duplicated}, ` +
-          `${figures.syncCalls} syncs, ${figures.connectErrors} connect errors, server ${figures.serverCpu?.toFixed(0)}% CPU; ` +
+          `${figures.syncCalls} syncs, ${figures.connectErrors} connect errors, server ${figures.serverCpu?.toFixed(0)}% CPU` +
+          (figures.databaseCpu == null ? "" : `, PostgreSQL ${figures.databaseCpu.toFixed(0)}%`) +
+          `, generator ${figures.generatorCpu?.toFixed(0)}%; ` +
           `drop kept the server busy ${dropSettleSeconds.toFixed(1)} s`,
       );
       return { label: choice.label, target: choice.kind, database: choice.database, figures, details: { messagesAway, wallMs: wall, syncErrors }, notes };

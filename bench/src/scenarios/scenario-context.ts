@@ -81,9 +81,16 @@ export async function withTarget<T>(
 export async function sampled<T>(target: Target, intervalMs: number, work: () => Promise<T>): Promise<{ value: T; samples: ProcessStats[] }> {
   const samples: ProcessStats[] = [await target.stats()];
   let stop = false;
+  let wake: (() => void) | null = null;
   const loop = (async () => {
     while (!stop) {
-      await sleep(intervalMs);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, intervalMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
       if (!stop) samples.push(await target.stats().catch(() => samples[samples.length - 1]!));
     }
   })();
@@ -92,6 +99,7 @@ export async function sampled<T>(target: Target, intervalMs: number, work: () =>
     return { value, samples };
   } finally {
     stop = true;
+    (wake as (() => void) | null)?.();
     await loop;
     samples.push(await target.stats());
   }
@@ -106,14 +114,14 @@ export function usage(samples: ProcessStats[]): { peakRss: number; cpu: number }
 
 /**
  * Waits until the target has `connections` open and has gone quiet (under
- * 10 % of a core over half a second), at most `timeoutMs`; resolves to how
- * long that took.
+ * 10 % of a core over a quarter of a second), at most `timeoutMs`; resolves
+ * to how long that took.
  */
 export async function waitForQuiet(target: Target, connections: number, timeoutMs: number): Promise<number> {
   const started = performance.now();
   let prev = await target.stats();
   while (performance.now() - started < timeoutMs) {
-    await sleep(500);
+    await sleep(250);
     const now = await target.stats();
     if (now.connections === connections && cpuPercent(prev, now) < 10) break;
     prev = now;

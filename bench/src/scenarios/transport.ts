@@ -114,9 +114,9 @@ async function bufferutilRuns(ctx: ScenarioContext, choice: TargetChoice, dir: s
       await withTarget(
         ctx,
         choice,
-        async (target) => {
+        async (target, database) => {
           if (target.bufferutil !== on) throw new Error(`bufferutil ${on ? "did not load from " + dir : "loaded though refused"}`);
-          const rig = await prepareFanout(ctx, target, 400, env);
+          const rig = await prepareFanout(ctx, target, database, 400, env);
           try {
             await runStep(ctx, rig, 0, rate, 2);
             await sleep(500);

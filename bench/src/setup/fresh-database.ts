@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 
@@ -13,7 +13,29 @@ export interface FreshDatabase {
   readonly url: string;
   /** For SQLite, the file. */
   readonly file?: string;
+  /**
+   * CPU time (ms) used so far by the PostgreSQL backends serving this
+   * database, read from /proc; `null` for SQLite (it runs inside Parley's
+   * process and is counted there) or where /proc is not readable.
+   */
+  cpuMs(): Promise<number | null>;
   drop(): Promise<void>;
+}
+
+/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces) start at ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return Number.isFinite(utime) && Number.isFinite(stime) ? ((utime + stime) * 1000) / CLOCK_TICKS_PER_SECOND : null;
+  } catch {
+    return null;
+  }
 }
 
 function withDatabase(url: string, name: string): string {
@@ -47,7 +69,13 @@ export async function createFreshDatabase(kind: DatabaseKind, workDir: string, p
     const dir = path.join(workDir, `sqlite-${tag}`);
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, "parley.db");
-    return { kind, url: `sqlite:${file}`, file, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      kind,
+      url: `sqlite:${file}`,
+      file,
+      cpuMs: async () => null,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const name = `parley_bench_${tag}`;
   const admin = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 5000 });
@@ -60,6 +88,22 @@ export async function createFreshDatabase(kind: DatabaseKind, workDir: string, p
   return {
     kind,
     url: withDatabase(postgresUrl, name),
+    cpuMs: async () => {
+      const c = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 5000 });
+      await c.connect();
+      try {
+        const { rows } = await c.query<{ pid: number }>("select pid from pg_stat_activity where datname = $1", [name]);
+        let total = 0;
+        for (const { pid } of rows) {
+          const ms = processCpuMs(pid);
+          if (ms === null) return null;
+          total += ms;
+        }
+        return total;
+      } finally {
+        await c.end();
+      }
+    },
     drop: async () => {
       const c = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 5000 });
       await c.connect();
