@@ -19,10 +19,8 @@ export interface PushNotification {
  * is offline (seed 002's offline notifications).
  */
 export class DisputeHost {
-  /** Notifications sent to offline users. */
+  /** Notifications sent to offline users (here they are only recorded; a real host hands them to its push service). */
   readonly pushes: PushNotification[] = [];
-  /** Called for each push (for printing). */
-  onPush: (push: PushNotification) => void = () => undefined;
 
   readonly #parley: ParleyConnection;
   readonly #api: ParleyApi;
@@ -63,7 +61,6 @@ export class DisputeHost {
       if (recipient.online) continue;
       const push = { userId: recipient.userId, title: message.senderName, body: message.text ?? "sent an attachment", conversationId: message.conversationId };
       this.pushes.push(push);
-      this.onPush(push);
     }
   }
 }

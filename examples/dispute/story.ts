@@ -52,8 +52,12 @@ export async function playDispute(options: DisputeOptions): Promise<DisputeResul
   const { url } = options.parley;
   const { host, webhooks } = options;
   const webhookTimeoutMs = options.webhookTimeoutMs ?? 10_000;
-  webhooks.on((w, attempt) => say.host(`webhook ${w.type}${attempt > 1 ? ` (attempt ${attempt})` : ""}, signature verified`));
-  host.onPush = (p) => say.host(`push to ${p.userId}: "${p.title}: ${p.body}"`);
+  let conversationId: string | null = null;
+  webhooks.on((w, attempt) => {
+    if (conversationId !== null && conversationOf(w) === conversationId) {
+      say.host(`webhook ${w.type}${attempt > 1 ? ` (attempt ${attempt})` : ""}, signature verified`);
+    }
+  });
   const clients: ParleyClient[] = [];
   const open = async (user: { id: string; name: string; roles?: string[] }) => {
     const client = await signIn(url, () => host.chatToken(user));
@@ -64,6 +68,7 @@ export async function playDispute(options: DisputeOptions): Promise<DisputeResul
   try {
     say.step("Nora books Kofi for job 1207: the host opens the job's chat");
     let conversation = await host.openJobChat(1207, NORA.id, KOFI.id);
+    conversationId = conversation.id;
     const nora = await open(NORA);
     const kofi = await open(KOFI);
     const noraChat = nora.conversation(conversation.id);
@@ -118,6 +123,8 @@ export async function playDispute(options: DisputeOptions): Promise<DisputeResul
       webhookTimeoutMs,
     );
     for (const r of offlineWebhook.data.recipients) say.host(`recipient ${r.userId}: ${r.online ? "online" : "offline"}`);
+    const pushes = host.pushes.filter((p) => p.conversationId === conversation.id);
+    for (const p of pushes) say.host(`push notification to ${p.userId}: "${p.title}: ${p.body}"`);
 
     return {
       conversation,
@@ -127,9 +134,15 @@ export async function playDispute(options: DisputeOptions): Promise<DisputeResul
       customerScreen: noraChat.getSnapshot().messages,
       providerScreen,
       offlineWebhook,
-      pushes: host.pushes.filter((p) => p.conversationId === conversation.id),
+      pushes,
     };
   } finally {
     for (const client of clients) client.close();
   }
+}
+
+/** The conversation a webhook is about. */
+function conversationOf(webhook: ParleyWebhook): string | undefined {
+  const data = webhook.data as { conversationId?: string; message?: { conversationId: string }; conversation?: { id: string } };
+  return data.conversationId ?? data.message?.conversationId ?? data.conversation?.id;
 }

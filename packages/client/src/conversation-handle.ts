@@ -1,4 +1,4 @@
-import type { Conversation, DeleteScope, Message, MessageSendPayload } from "@parley/protocol";
+import type { Attachment, Conversation, DeleteScope, Message, MessageSendPayload } from "@parley/protocol";
 import type { Connection } from "./connection/connection.js";
 import type { ResolvedOptions } from "./options.js";
 import { ParleyClientError } from "./parley-client-error.js";
@@ -11,11 +11,15 @@ import type { ConversationSnapshot, ConversationStore } from "./store/conversati
 import type { InboxStore } from "./store/inbox-store.js";
 import type { ReadableStore } from "./store/readable-store.js";
 
-/** What a new message holds. Attachments are ids of files uploaded with `POST /v1/uploads`. */
+/**
+ * What a new message holds. Attachments are files uploaded with
+ * `client.upload()` (or `POST /v1/uploads`): their ids, or the whole
+ * attachments, which the message then shows while it is pending.
+ */
 export interface SendInput {
   text?: string;
   type?: "text" | "image" | "file";
-  attachments?: Array<{ id: string }>;
+  attachments?: Array<{ id: string } | Attachment>;
   /** The id of the message this one answers. */
   replyTo?: string;
   metadata?: Record<string, unknown>;
@@ -217,7 +221,7 @@ export class ConversationHandle implements ReadableStore<ConversationSnapshot> {
         const payload: MessageSendPayload = { conversationId: this.id, clientId: createClientId() };
         if (input.text !== undefined) payload.text = input.text;
         if (input.type !== undefined) payload.type = input.type;
-        if (input.attachments !== undefined && input.attachments.length > 0) payload.attachments = input.attachments;
+        if (input.attachments !== undefined && input.attachments.length > 0) payload.attachments = input.attachments.map((a) => ({ id: a.id }));
         if (input.replyTo !== undefined) payload.replyTo = input.replyTo;
         if (input.metadata !== undefined) payload.metadata = input.metadata;
         if ((payload.attachments?.length ?? 0) === 0 && (payload.text ?? "").trim().length === 0) {
@@ -225,7 +229,8 @@ export class ConversationHandle implements ReadableStore<ConversationSnapshot> {
         }
         assertPacketFits("message:send", payload);
         this.#ctx.typing.stop(this.id);
-        return this.#ctx.outbox.enqueue(payload);
+        const display = (input.attachments ?? []).filter((a): a is Attachment => "url" in a && "mimeType" in a);
+        return this.#ctx.outbox.enqueue(payload, display);
       })(),
     );
   }

@@ -16,3 +16,4 @@ export type { InboxSnapshot } from "./store/inbox-store.js";
 export type { PresenceSnapshot } from "./store/presence-store.js";
 export { packetSize } from "./sending/packet-size.js";
 export { tokenExpiry } from "./connection/token-source.js";
+export type { UploadOptions } from "./http/rest.js";

@@ -1,4 +1,4 @@
-import type { ClientEventName, Conversation, ConversationCreatePayload, Message, SessionInfo } from "@parley/protocol";
+import type { Attachment, ClientEventName, Conversation, ConversationCreatePayload, Message, SessionInfo } from "@parley/protocol";
 import {
   Connection,
   type ConnectionState,
@@ -7,6 +7,7 @@ import {
   type SessionUser,
 } from "./connection/connection.js";
 import { ConversationHandle, type ConversationContext } from "./conversation-handle.js";
+import { restRequest, uploadFile, type UploadOptions } from "./http/rest.js";
 import { ParleyClientError } from "./parley-client-error.js";
 import { resolveOptions, type ParleyClientOptions, type ResolvedOptions } from "./options.js";
 import { DeliveryReporter } from "./sending/delivery-reporter.js";
@@ -179,6 +180,31 @@ export class ParleyClient {
    */
   request<E extends ClientEventName>(event: E, payload: EventPayload<E>): Promise<EventResult<E>> {
     return this.#connection.request(event, payload);
+  }
+
+  /**
+   * Uploads one file (`POST /v1/uploads`) as the signed-in user and resolves
+   * with the stored attachment; send it with
+   * `chat.send({ type: "image", attachments: [attachment] })`. Rejects with
+   * `payload_too_large` or `invalid_argument` (a refused type) as the server
+   * answers.
+   *
+   * @example
+   * const attachment = await client.upload(file, { onProgress: (loaded, total) => setProgress(loaded / total) });
+   */
+  async upload(file: Blob, options: UploadOptions = {}): Promise<Attachment> {
+    return uploadFile(this.options.url, await this.#connection.token(), file, options);
+  }
+
+  /**
+   * Calls the REST API (`/v1/…`) as the signed-in user and resolves with the
+   * JSON body; rejects with a `ParleyClientError` carrying the server's code.
+   *
+   * @example
+   * const { members } = await client.api<{ members: Member[] }>("GET", `/v1/conversations/${id}/members`);
+   */
+  async api<T>(method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T> {
+    return restRequest<T>(this.options.url, await this.#connection.token(), method, path, body);
   }
 
   #store(conversationId: string): ConversationStore {

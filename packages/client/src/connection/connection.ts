@@ -127,6 +127,11 @@ export class Connection extends SnapshotStore<ConnectionState> {
     return this.#status === "connected";
   }
 
+  /** The token to call the REST API with: the one in use while it is valid, else a fresh one. */
+  token(): Promise<string> {
+    return this.#tokens.current();
+  }
+
   /** Starts connecting (again, after `disconnect()` or a refused token). */
   connect(): void {
     if (this.#closed || !this.#stopped) return;

@@ -1,4 +1,4 @@
-import type { Ack, Message, MessageSendPayload } from "@parley/protocol";
+import type { Ack, Attachment, Message, MessageSendPayload } from "@parley/protocol";
 import { isRetryable, ParleyClientError } from "../parley-client-error.js";
 import type { PendingSend } from "../store/conversation-store.js";
 
@@ -25,6 +25,8 @@ type EntryState = "queued" | "in_flight" | "waiting" | "failed";
 interface Entry {
   readonly payload: MessageSendPayload;
   readonly createdAt: string;
+  /** Attachments as the UI shows them while the send is pending. */
+  readonly display: Attachment[];
   state: EntryState;
   attempts: number;
   error: ParleyClientError | null;
@@ -55,12 +57,15 @@ export class Outbox {
     this.#events = events;
   }
 
-  /** Queues a send; resolves with the stored message, rejects when it fails for good. */
-  enqueue(payload: MessageSendPayload): Promise<Message> {
-    return this.#add(payload, new Date().toISOString());
+  /**
+   * Queues a send; resolves with the stored message, rejects when it fails
+   * for good. `display` is what the pending message shows as its attachments.
+   */
+  enqueue(payload: MessageSendPayload, display: Attachment[] = []): Promise<Message> {
+    return this.#add(payload, new Date().toISOString(), display);
   }
 
-  #add(payload: MessageSendPayload, createdAt: string): Promise<Message> {
+  #add(payload: MessageSendPayload, createdAt: string, display: Attachment[]): Promise<Message> {
     let resolve!: (message: Message) => void;
     let reject!: (error: ParleyClientError) => void;
     const promise = new Promise<Message>((res, rej) => {
@@ -69,7 +74,7 @@ export class Outbox {
     });
     // A caller that does not await a send must not cause an unhandled rejection.
     promise.catch(() => undefined);
-    const entry: Entry = { payload, createdAt, state: "queued", attempts: 0, error: null, landed: null, timer: null, resolve, reject };
+    const entry: Entry = { payload, createdAt, display, state: "queued", attempts: 0, error: null, landed: null, timer: null, resolve, reject };
     const queue = this.#queues.get(payload.conversationId) ?? [];
     queue.push(entry);
     this.#queues.set(payload.conversationId, queue);
@@ -83,7 +88,7 @@ export class Outbox {
     const entry = this.#failed.get(clientId);
     if (!entry) return null;
     this.#failed.delete(clientId);
-    return this.#add(entry.payload, entry.createdAt);
+    return this.#add(entry.payload, entry.createdAt, entry.display);
   }
 
   /** Forgets a failed message. */
@@ -221,6 +226,7 @@ export class Outbox {
       type: payload.type ?? "text",
       replyTo: payload.replyTo ?? null,
       metadata: payload.metadata ?? {},
+      attachments: entry.display,
       createdAt: entry.createdAt,
       state: entry.state === "failed" ? "failed" : "pending",
       error: entry.error,

@@ -89,6 +89,8 @@ export interface PendingSend {
   type: Message["type"];
   replyTo: string | null;
   metadata: Record<string, unknown>;
+  /** What the user attached, as far as it is known before the server answers (for previews). */
+  attachments: Message["attachments"];
   createdAt: string;
   state: "pending" | "failed";
   error: ParleyClientError | null;
@@ -395,7 +397,7 @@ function pendingChat(conversationId: string, send: PendingSend, viewer: Viewer):
     senderName: viewer.name,
     type: send.type,
     text: send.text,
-    attachments: [],
+    attachments: send.attachments,
     replyTo: send.replyTo,
     metadata: send.metadata,
     clientId: send.clientId,

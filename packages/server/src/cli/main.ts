@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { TokenSigner } from "../auth/token-signer.js";
 import { loadConfig, type Config } from "../config/config.js";
 import { ConfigError } from "../config/config-error.js";
+import { seedDemoData } from "../dev/demo-data.js";
 import { createParleyServer, VERSION } from "../parley-server.js";
 import { openStorage } from "../storage/database.js";
 import { migrateToLatest } from "../storage/migrate.js";
@@ -24,7 +25,9 @@ function fail(message: string): never {
 
 function configFor(dev: boolean): Config {
   try {
-    return loadConfig(dev ? { overrides: { dev: true } } : {});
+    // Dev mode lets visitors open support chats (the web app's /support page) unless PARLEY_GUESTS says otherwise.
+    const guests = process.env.PARLEY_GUESTS === undefined ? { guests: true } : {};
+    return loadConfig(dev ? { overrides: { dev: true, ...guests } } : {});
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
@@ -37,6 +40,12 @@ async function serve(args: string[]): Promise<void> {
   const server = await createParleyServer(config, { logger: { level: process.env.PARLEY_LOG_LEVEL ?? "info" } }).catch(
     (err: unknown) => fail(`could not start: ${(err as Error).message}`),
   );
+  if (config.dev) {
+    await seedDemoData(server.domain, {
+      info: (message) => server.http.log.info(message),
+      warn: (message) => server.http.log.warn(message),
+    });
+  }
   let url: string;
   try {
     url = await server.listen();
@@ -47,6 +56,7 @@ async function serve(args: string[]): Promise<void> {
   const lines = [`Parley ${VERSION} is running at ${url}`, `  database: ${config.databaseUrl}`, `  API docs: ${url}/docs`];
   if (config.dev) {
     lines.push(
+      `  sign in as a demo user: ${url}/dev/login`,
       "  dev mode: on (never use in production)",
       `  JWT secret (PARLEY_JWT_SECRET): ${config.jwtSecret}`,
       `  API key (PARLEY_API_KEY):       ${config.apiKey}`,

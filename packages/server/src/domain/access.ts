@@ -17,19 +17,35 @@ export interface AccessView {
 
 /** Loads a conversation and the caller's membership; `not_found` when there is no such conversation. */
 export async function loadAccess(storage: Storage, principal: Principal, conversationId: string): Promise<AccessView> {
-  const conversation = await storage.db
-    .selectFrom("conversations")
-    .selectAll()
-    .where("id", "=", conversationId)
+  // One round trip: the conversation and, joined, the caller's membership.
+  const row = await storage.db
+    .selectFrom("conversations as c")
+    .leftJoin("members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", principal.id))
+    .selectAll("c")
+    .select([
+      "m.user_id as m_user_id",
+      "m.role as m_role",
+      "m.joined_at as m_joined_at",
+      "m.last_read_seq as m_last_read_seq",
+      "m.last_read_at as m_last_read_at",
+      "m.last_delivered_seq as m_last_delivered_seq",
+    ])
+    .where("c.id", "=", conversationId)
     .executeTakeFirst();
-  if (!conversation) throw notFound("No such conversation");
-  const member =
-    (await storage.db
-      .selectFrom("members")
-      .selectAll()
-      .where("conversation_id", "=", conversationId)
-      .where("user_id", "=", principal.id)
-      .executeTakeFirst()) ?? null;
+  if (!row) throw notFound("No such conversation");
+  const { m_user_id, m_role, m_joined_at, m_last_read_seq, m_last_read_at, m_last_delivered_seq, ...conversation } = row;
+  const member: MemberRow | null =
+    m_user_id === null
+      ? null
+      : {
+          conversation_id: conversation.id,
+          user_id: m_user_id,
+          role: m_role!,
+          joined_at: m_joined_at!,
+          last_read_seq: Number(m_last_read_seq),
+          last_read_at: m_last_read_at,
+          last_delivered_seq: Number(m_last_delivered_seq),
+        };
   return { conversation, member };
 }
 

@@ -12,7 +12,7 @@ import type { Config } from "../config/config.js";
 import type { Storage } from "../storage/database.js";
 import { isoNow, toConversation, toJson, toMessage } from "../storage/mappers.js";
 import { appendMessage, findMessage, nextSeq } from "../storage/message-log.js";
-import type { MessagesTable } from "../storage/schema.js";
+import type { ConversationsTable, MessagesTable } from "../storage/schema.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { isUniqueViolation } from "../storage/storage-errors.js";
 import { assertRead, canDeleteForEveryone, onlyUser, loadAccess, loadAudience, postAccess } from "./access.js";
@@ -78,16 +78,23 @@ export class MessageService {
     const access = postAccess(p, view);
     if (!access) throw forbidden("You may not post in this conversation");
 
-    if (input.clientId !== undefined) {
-      const existing = await this.#byClientId(p.id, input.clientId);
+    // A retry of a stored message is a success even if the conversation closed
+    // or the sender is over the limit since; only then is the clientId looked up
+    // before storing (otherwise the unique index catches a duplicate).
+    const refusal =
+      view.conversation.status === "closed"
+        ? conflict("This conversation is closed")
+        : p.kind !== "system"
+          ? await this.#limiter.take(`msg:${p.id}`, this.#config.rateMessages).then((decision) =>
+              decision.allowed
+                ? null
+                : new ParleyError("rate_limited", "Too many messages; slow down", { retryAfterMs: decision.retryAfterMs }),
+            )
+          : null;
+    if (refusal) {
+      const existing = input.clientId === undefined ? null : await this.#byClientId(p.id, input.clientId);
       if (existing) return this.#asRetry(existing, conversationId);
-    }
-    if (view.conversation.status === "closed") throw conflict("This conversation is closed");
-    if (p.kind !== "system") {
-      const decision = await this.#limiter.take(`msg:${p.id}`, this.#config.rateMessages);
-      if (!decision.allowed) {
-        throw new ParleyError("rate_limited", "Too many messages; slow down", { retryAfterMs: decision.retryAfterMs });
-      }
+      throw refusal;
     }
 
     const refs = input.attachments ?? [];
@@ -133,7 +140,9 @@ export class MessageService {
           .where("user_id", "=", p.id)
           .where("last_read_seq", "<", message.seq)
           .execute();
-        return this.#announce(trx, emit, "message.created", conversationId, message);
+        // The bump that gave the message its seq made it the conversation's last change and activity.
+        const now = { ...view.conversation, last_seq: message.seq, last_message_at: message.createdAt, activity_at: message.createdAt };
+        return this.#announce(trx, emit, "message.created", conversationId, message, now);
       });
       return { message: stored, duplicate: false };
     } catch (err) {
@@ -414,8 +423,10 @@ export class MessageService {
     type: "message.created" | "message.updated" | "message.deleted",
     conversationId: string,
     message: Message,
+    /** The conversation as it now is, when the caller already knows it (saves a read). */
+    known?: Selectable<ConversationsTable>,
   ): Promise<Message> {
-    const row = await trx.selectFrom("conversations").selectAll().where("id", "=", conversationId).executeTakeFirstOrThrow();
+    const row = known ?? (await trx.selectFrom("conversations").selectAll().where("id", "=", conversationId).executeTakeFirstOrThrow());
     const presented = this.#uploads.present(message);
     const audience = await loadAudience(trx, row);
     if (type === "message.updated") {

@@ -17,13 +17,15 @@ import { registerAdminRoutes } from "./routes/admin-routes.js";
 import { registerMessageRoutes } from "./routes/message-routes.js";
 import { registerUploadRoutes } from "./routes/upload-routes.js";
 import { registerHealthRoutes, registerIdentityRoutes, registerMetricsRoute } from "./routes/system-routes.js";
+import { registerWebAppRoutes } from "./routes/web-app-routes.js";
+import { registerDevRoutes } from "../dev/dev-routes.js";
 
 export interface HttpAppOptions {
   /** Fastify's pino logger: `false` for none, `true` or `{ level }` for JSON lines on stdout. */
   logger: boolean | { level: string };
 }
 
-/** The Fastify app: `/health`, `/ready`, the `/v1` REST API and its OpenAPI document at `/docs`. */
+/** The Fastify app: `/health`, `/ready`, the `/v1` REST API, its OpenAPI document at `/docs`, the web app at `/` (and `/dev/` in dev mode). */
 export async function createHttpApp(ctx: HttpContext, options: HttpAppOptions): Promise<ParleyFastify> {
   const base = Fastify({
     logger: options.logger,
@@ -85,6 +87,7 @@ export async function createHttpApp(ctx: HttpContext, options: HttpAppOptions): 
   registerMessageRoutes(app, ctx);
   registerUploadRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
-  app.get("/", { schema: { hide: true } }, async (_request, reply) => reply.redirect("/docs"));
+  registerDevRoutes(app, ctx);
+  await registerWebAppRoutes(app, ctx);
   return app;
 }
