@@ -28,6 +28,11 @@ export default defineConfig({
           globalSetup: ["packages/react/test/support/global-setup.ts"],
         },
       },
+      {
+        // The built web app in headless Chromium against `parley serve --dev` (npm test builds first).
+        extends: true,
+        test: { name: "browser", include: ["apps/web/test/**/*.test.ts"], environment: "node", testTimeout: 90_000, hookTimeout: 60_000 },
+      },
     ],
   },
 });

@@ -1,4 +1,6 @@
-// Fails (exit 1) unless the PostgreSQL and Redis that the test suites use answer.
+// Fails (exit 1) unless the PostgreSQL and Redis that the test suites use
+// answer and the Chromium the browser suites drive is installed.
+import { existsSync } from "node:fs";
 import net from "node:net";
 import pg from "pg";
 
@@ -45,5 +47,11 @@ for (const [name, url, check] of [
     process.stderr.write(`${name} at ${url} is unreachable: ${err.message}\n`);
     failed = true;
   }
+}
+const chromium = process.env.PARLEY_TEST_CHROMIUM ?? "/usr/bin/chromium";
+if (existsSync(chromium)) process.stdout.write(`Chromium at ${chromium}\n`);
+else {
+  process.stderr.write(`Chromium: nothing at ${chromium} (apt-get install chromium)\n`);
+  failed = true;
 }
 process.exit(failed ? 1 : 0);

@@ -1,0 +1,214 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser } from "playwright-core";
+import { startTcpProxy } from "../../../packages/client/test/support/tcp-proxy.js";
+import { browserSkipReason, launchBrowser, openPerson, screenshot, signIn, startDevNode, unique, type DevNode, type Person } from "./support/browser.js";
+
+const skip = browserSkipReason();
+if (skip) process.stdout.write(`${skip}: the web app browser suite\n`);
+
+interface Pair {
+  conversationId: string;
+  ana: { id: string; name: string; token: string };
+  ben: { id: string; name: string; token: string };
+}
+
+describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", () => {
+  let node: DevNode;
+  let browser: Browser;
+  const people: Person[] = [];
+
+  beforeAll(async () => {
+    node = await startDevNode();
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    for (const person of people) await person.context.close().catch(() => undefined);
+    await browser?.close();
+    await node?.close();
+  });
+
+  async function person(options: Parameters<typeof openPerson>[1] = {}): Promise<Person> {
+    const p = await openPerson(browser, options);
+    people.push(p);
+    return p;
+  }
+
+  /** Two fresh users and the direct conversation between them. */
+  async function pair(): Promise<Pair> {
+    const ana = { id: unique("ana"), name: "Ana Silva" };
+    const ben = { id: unique("ben"), name: "Ben Okafor" };
+    const [anaToken, benToken] = await Promise.all([node.token(ana.id, ana.name), node.token(ben.id, ben.name)]);
+    // Parley learns a user's name from their token: as if both had used the app before.
+    for (const token of [anaToken, benToken]) {
+      const res = await fetch(`${node.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+    }
+    const { conversation } = await node.api<{ conversation: { id: string } }>(
+      "POST",
+      "/v1/conversations",
+      { kind: "direct", members: [ben.id] },
+      ana.id,
+    );
+    return { conversationId: conversation.id, ana: { ...ana, token: anaToken }, ben: { ...ben, token: benToken } };
+  }
+
+  it("shows typing, the message, read marks and presence to the other person", async () => {
+    const { conversationId, ana, ben } = await pair();
+    const anaP = await person();
+    const benP = await person();
+    await signIn(anaP, node.url, ana.token, conversationId);
+    await signIn(benP, node.url, ben.token, conversationId);
+
+    // The token leaves the address bar as soon as it is read.
+    await expect.poll(() => anaP.page.url()).not.toContain("token=");
+    await expect.poll(() => anaP.page.getByRole("heading", { level: 2, name: ben.name }).count()).toBe(1);
+
+    // Ben is online while his tab is open.
+    await expect.poll(() => anaP.page.getByText(/^online$/).count(), { timeout: 10_000 }).toBeGreaterThan(0);
+
+    const anaBox = anaP.page.getByRole("textbox", { name: "Message" });
+    await anaBox.click();
+    await anaBox.pressSequentially("Hello Ben", { delay: 20 });
+    await expect.poll(() => benP.page.getByText(`${ana.name} is typing…`).count(), { timeout: 10_000 }).toBe(1);
+
+    await anaBox.press("Enter");
+    await expect.poll(() => anaBox.inputValue()).toBe("");
+    const benLog = benP.page.getByRole("log", { name: "Messages" });
+    await expect.poll(() => benLog.getByText("Hello Ben", { exact: true }).count(), { timeout: 10_000 }).toBe(1);
+    // Sending clears the typing indicator at once.
+    await expect.poll(() => benP.page.getByText(`${ana.name} is typing…`).count(), { timeout: 10_000 }).toBe(0);
+
+    // Ben has the conversation open at the bottom in a visible tab: Ana sees it read, by Ben.
+    const anaLog = anaP.page.getByRole("log", { name: "Messages" });
+    await expect.poll(() => anaLog.getByRole("img", { name: new RegExp(`^Read by ${ben.name}`) }).count(), { timeout: 10_000 }).toBe(1);
+    await screenshot(anaP.page, "conversation-desktop");
+
+    // Ben answers; Ana sees it.
+    const benBox = benP.page.getByRole("textbox", { name: "Message" });
+    await benBox.fill("Hi Ana! Line one");
+    await benBox.press("Shift+Enter");
+    await benBox.pressSequentially("line two");
+    await benBox.press("Enter");
+    await expect.poll(() => anaLog.getByText(/Hi Ana! Line one\s+line two/).count(), { timeout: 10_000 }).toBe(1);
+
+    // Ben leaves: Ana sees when he was last seen.
+    await benP.page.close();
+    await expect.poll(() => anaP.page.getByText(/^last seen/).count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(anaP.errors).toEqual([]);
+  });
+
+  it("shows markup in a message as text and runs none of it", async () => {
+    const { conversationId, ana, ben } = await pair();
+    const anaP = await person();
+    const benP = await person();
+    await signIn(anaP, node.url, ana.token, conversationId);
+    await signIn(benP, node.url, ben.token, conversationId);
+    const hostile = `<img src=x onerror=alert(1)> <b>bold</b> <script>alert(2)</script>`;
+    const box = anaP.page.getByRole("textbox", { name: "Message" });
+    await box.fill(hostile);
+    await box.press("Enter");
+    const benLog = benP.page.getByRole("log", { name: "Messages" });
+    await expect.poll(() => benLog.getByText(hostile, { exact: true }).count(), { timeout: 10_000 }).toBe(1);
+    expect(await benLog.locator("img[src=x], b, script").count()).toBe(0);
+    await benP.page.waitForTimeout(300);
+    expect(benP.dialogs).toEqual([]);
+    expect(anaP.dialogs).toEqual([]);
+  });
+
+  it("keeps the conversation and its history across a reload", async () => {
+    const { conversationId, ana, ben } = await pair();
+    for (let i = 1; i <= 3; i++) {
+      await node.api("POST", `/v1/conversations/${conversationId}/messages`, { text: `history ${i}`, clientId: `h${i}` }, ben.id);
+    }
+    const anaP = await person();
+    await signIn(anaP, node.url, ana.token, conversationId);
+    const log = anaP.page.getByRole("log", { name: "Messages" });
+    await expect.poll(() => log.getByText(/^history \d$/).count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => anaP.page.url()).toContain(`/c/${conversationId}`);
+
+    await anaP.page.reload();
+    await expect.poll(() => log.getByText(/^history \d$/).count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => anaP.page.getByRole("heading", { level: 2, name: ben.name }).count()).toBe(1);
+    // The inbox shows the conversation with Ben's last message.
+    const inbox = anaP.page.getByRole("listbox", { name: "Conversations" });
+    await expect.poll(() => inbox.getByRole("option").filter({ hasText: "history 3" }).count(), { timeout: 10_000 }).toBe(1);
+  });
+
+  it("sends a message written while the connection is down once, when it returns", async () => {
+    const { conversationId, ana, ben } = await pair();
+    // Ana's browser reaches Parley only through a proxy the test can cut, like a network that goes away.
+    const proxy = await startTcpProxy(node.port);
+    try {
+      const anaP = await person();
+      const benP = await person();
+      await signIn(anaP, proxy.url, ana.token, conversationId);
+      await signIn(benP, node.url, ben.token, conversationId);
+      const anaLog = anaP.page.getByRole("log", { name: "Messages" });
+      const benLog = benP.page.getByRole("log", { name: "Messages" });
+      const box = anaP.page.getByRole("textbox", { name: "Message" });
+      await box.fill("before the cut");
+      await box.press("Enter");
+      await expect.poll(() => benLog.getByText("before the cut", { exact: true }).count(), { timeout: 10_000 }).toBe(1);
+
+      await proxy.cut();
+      await expect.poll(() => anaP.page.getByRole("status").filter({ hasText: "Reconnecting…" }).count(), { timeout: 15_000 }).toBe(1);
+      await box.fill("written offline");
+      await box.press("Enter");
+      // It shows at once, pending.
+      await expect.poll(() => anaLog.getByText("written offline", { exact: true }).count()).toBe(1);
+      await expect.poll(() => anaLog.getByRole("img", { name: "Sending" }).count()).toBe(1);
+      await screenshot(anaP.page, "offline-pending");
+      await benP.page.waitForTimeout(500);
+      expect(await benLog.getByText("written offline", { exact: true }).count()).toBe(0);
+
+      await proxy.restore();
+      await expect.poll(() => benLog.getByText("written offline", { exact: true }).count(), { timeout: 20_000 }).toBe(1);
+      await expect.poll(() => anaP.page.getByRole("status").filter({ hasText: "Reconnecting…" }).count(), { timeout: 10_000 }).toBe(0);
+      await expect.poll(() => anaLog.getByRole("img", { name: "Sending" }).count(), { timeout: 10_000 }).toBe(0);
+      expect(await anaLog.getByText("written offline", { exact: true }).count()).toBe(1);
+
+      // Stored exactly once.
+      const { messages } = await node.api<{ messages: Array<{ text: string | null }> }>(
+        "GET",
+        `/v1/conversations/${conversationId}/messages?limit=50`,
+        undefined,
+        ana.id,
+      );
+      expect(messages.filter((m) => m.text === "written offline")).toHaveLength(1);
+      await benP.page.waitForTimeout(500);
+      expect(await benLog.getByText("written offline", { exact: true }).count()).toBe(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("signs in a demo user from /dev/login and shows the inbox, on a desktop and on a phone", async () => {
+    const desktop = await person();
+    await desktop.page.goto(`${node.url}/dev/login`);
+    await desktop.page.getByRole("button", { name: /^Casey Morgan/ }).click();
+    const inbox = desktop.page.getByRole("listbox", { name: "Conversations" });
+    await expect.poll(() => inbox.getByRole("option").count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => inbox.getByRole("option").filter({ hasText: "Booking #42" }).count()).toBe(1);
+    await screenshot(desktop.page, "inbox-desktop");
+    await inbox.getByRole("option").filter({ hasText: "Booking #42" }).click();
+    await expect.poll(() => desktop.page.getByRole("heading", { level: 2, name: /Booking #42/ }).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => desktop.page.getByRole("log", { name: "Messages" }).locator("[data-seq]").count(), { timeout: 10_000 }).toBeGreaterThan(1);
+    await screenshot(desktop.page, "group-desktop");
+
+    // On a phone-sized screen the inbox and the conversation are two screens.
+    const phone = await person({ viewport: { width: 375, height: 740 } });
+    await phone.page.goto(`${node.url}/dev/login`);
+    await phone.page.getByRole("button", { name: /^Casey Morgan/ }).click();
+    const phoneInbox = phone.page.getByRole("listbox", { name: "Conversations" });
+    await expect.poll(() => phoneInbox.getByRole("option").filter({ hasText: "Booking #42" }).count(), { timeout: 10_000 }).toBe(1);
+    await screenshot(phone.page, "inbox-phone");
+    await phoneInbox.getByRole("option").filter({ hasText: "Booking #42" }).click();
+    await expect.poll(() => phone.page.getByRole("textbox", { name: "Message" }).isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => phoneInbox.isVisible()).toBe(false);
+    await screenshot(phone.page, "conversation-phone");
+    await phone.page.getByRole("button", { name: "Back" }).click();
+    await expect.poll(() => phoneInbox.isVisible()).toBe(true);
+    expect([...desktop.errors, ...phone.errors]).toEqual([]);
+  });
+});

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser } from "playwright-core";
+import { browserSkipReason, launchBrowser, openPerson, screenshot, startDevNode, unique, type DevNode, type Person } from "./support/browser.js";
+
+const skip = browserSkipReason();
+if (skip) process.stdout.write(`${skip}: the web app browser suite\n`);
+
+describe.skipIf(skip !== null)("the web app in Chromium: the support desk", () => {
+  let node: DevNode;
+  let browser: Browser;
+  const people: Person[] = [];
+
+  beforeAll(async () => {
+    node = await startDevNode();
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    for (const person of people) await person.context.close().catch(() => undefined);
+    await browser?.close();
+    await node?.close();
+  });
+
+  async function person(): Promise<Person> {
+    const p = await openPerson(browser);
+    people.push(p);
+    return p;
+  }
+
+  /** An operator signed in from the dev login page, on the desk. */
+  async function operator(name: string): Promise<Person> {
+    const p = await person();
+    await p.page.goto(`${node.url}/dev/login`);
+    await p.page.getByRole("button", { name: new RegExp(`^${name}`) }).click();
+    await p.page.getByRole("link", { name: /desk/i }).first().click();
+    await expect.poll(() => p.page.url(), { timeout: 10_000 }).toContain("/desk");
+    return p;
+  }
+
+  it("a visitor's chat reaches both operators with an unread count; one answers, the other sees it; resolved, history kept", async () => {
+    const visitorName = `Visitor ${unique("")}`;
+    const visitor = await person();
+    await visitor.page.goto(`${node.url}/support`);
+    await visitor.page.getByRole("textbox", { name: "Your name" }).fill(visitorName);
+    await visitor.page.getByRole("button", { name: "Start chat" }).click();
+    const visitorBox = visitor.page.getByRole("textbox", { name: "Message" });
+    await visitorBox.fill("Hi, my order never arrived");
+    await visitorBox.press("Enter");
+    const visitorLog = visitor.page.getByRole("log", { name: "Messages" });
+    await expect.poll(() => visitorLog.getByRole("img", { name: /^(Sent|Delivered|Read)/ }).count(), { timeout: 10_000 }).toBe(1);
+    await screenshot(visitor.page, "support-visitor");
+
+    const olivia = await operator("Olivia Chen");
+    const omar = await operator("Omar Haddad");
+    for (const op of [olivia, omar]) {
+      await op.page.getByRole("tab", { name: "All" }).click();
+      const row = op.page.getByRole("option").filter({ hasText: visitorName });
+      await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
+      await expect.poll(() => row.getByLabel("1 unread").count(), { timeout: 10_000 }).toBe(1);
+    }
+    await screenshot(olivia.page, "support-desk");
+
+    // Olivia answers; she becomes the conversation's operator.
+    await olivia.page.getByRole("option").filter({ hasText: visitorName }).click();
+    const oliviaLog = olivia.page.getByRole("log", { name: "Messages" });
+    await expect.poll(() => oliviaLog.getByText("Hi, my order never arrived").count(), { timeout: 10_000 }).toBe(1);
+    const oliviaBox = olivia.page.getByRole("textbox", { name: "Message" });
+    await oliviaBox.fill("Sorry about that! Let me check.");
+    await oliviaBox.press("Enter");
+
+    // The visitor sees the answer with the operator's name.
+    await expect.poll(() => visitorLog.getByText("Sorry about that! Let me check.").count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => visitorLog.getByText("Olivia Chen").count(), { timeout: 10_000 }).toBeGreaterThan(0);
+
+    // Omar sees Olivia's answer in the same conversation.
+    await omar.page.getByRole("option").filter({ hasText: visitorName }).click();
+    const omarLog = omar.page.getByRole("log", { name: "Messages" });
+    await expect.poll(() => omarLog.getByText("Sorry about that! Let me check.").count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => omar.page.getByRole("tab", { name: "Mine" }).count()).toBe(1);
+
+    // Olivia resolves it: the visitor can no longer write, but keeps the history.
+    await olivia.page.getByRole("button", { name: "Resolve" }).click();
+    await expect.poll(() => olivia.page.getByRole("button", { name: "Reopen" }).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => visitorBox.isDisabled(), { timeout: 10_000 }).toBe(true);
+    await screenshot(visitor.page, "support-visitor-resolved");
+
+    // Coming back in the same browser keeps the conversation.
+    await visitor.page.reload();
+    await expect.poll(() => visitorLog.getByText("Sorry about that! Let me check.").count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => visitorLog.getByText("Hi, my order never arrived").count()).toBe(1);
+    expect([...visitor.errors, ...olivia.errors, ...omar.errors]).toEqual([]);
+  });
+});
