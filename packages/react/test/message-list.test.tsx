@@ -156,7 +156,7 @@ describe("MessageListView", () => {
     const messages = [msg(), mine(), msg(), msg()];
     render(<MessageListView messages={messages} currentUserId="alice" unreadAfterSeq={messages[1]!.seq} now={NOW} />);
     const divider = screen.getByRole("separator", { name: "Unread messages" });
-    expect(divider.closest(".parley-row")?.querySelector(".parley-message")?.getAttribute("data-seq")).toBe(String(messages[2]!.seq));
+    expect(divider.nextElementSibling?.querySelector(".parley-message")?.getAttribute("data-seq")).toBe(String(messages[2]!.seq));
   });
 
   it("opens at the first unread message rather than at the bottom, and does not mark it read from there", async () => {
@@ -191,9 +191,78 @@ describe("MessageListView", () => {
 
     fireEvent.click(screen.getByRole("button", { name: "Delete" }));
     expect(onDelete).not.toHaveBeenCalled();
-    expect(screen.getByText("Delete this message?")).toBeTruthy();
+    const confirm = screen.getByRole("group", { name: "Delete this message?" });
+    fireEvent.keyDown(within(confirm).getByRole("button", { name: "Cancel" }), { key: "Escape" });
+    expect(screen.queryByRole("group", { name: "Delete this message?" })).toBeNull();
     fireEvent.click(screen.getByRole("button", { name: "Delete" }));
-    expect(onDelete).toHaveBeenCalledWith(own.id);
+    fireEvent.click(screen.getByRole("button", { name: "Delete for me" }));
+    expect(onDelete).toHaveBeenCalledWith(own.id, "me");
+    fireEvent.click(screen.getByRole("button", { name: "Delete" }));
+    fireEvent.click(screen.getByRole("button", { name: "Delete for everyone" }));
+    expect(onDelete).toHaveBeenLastCalledWith(own.id, "everyone");
+  });
+
+  it("offers others' messages Reply, React and Copy in a menu, but Delete only for the user", () => {
+    const onReply = vi.fn();
+    const onReact = vi.fn();
+    const onDelete = vi.fn();
+    const theirs = msg({ text: "from bob" });
+    render(<MessageListView messages={[theirs]} currentUserId="alice" onReply={onReply} onReact={onReact} onDelete={onDelete} now={NOW} />);
+    expect(screen.queryByRole("button", { name: "Edit" })).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "More actions" }));
+    const menu = screen.getByRole("menu", { name: "More actions" });
+    expect(within(menu).getAllByRole("menuitem").map((i) => i.getAttribute("aria-label") ?? i.textContent)).toEqual([
+      "React with 👍",
+      "React with ❤️",
+      "React with 😂",
+      "React with 😮",
+      "Reply",
+      "Copy",
+      "Delete",
+    ]);
+    fireEvent.keyDown(menu, { key: "Escape" });
+    expect(screen.queryByRole("menu")).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "More actions" }));
+
+    fireEvent.click(screen.getByRole("button", { name: "React" }));
+    fireEvent.click(screen.getByRole("menuitem", { name: "React with 😂" }));
+    expect(onReact).toHaveBeenCalledWith(theirs.id, "😂", true);
+    fireEvent.click(screen.getByRole("button", { name: "Reply" }));
+    expect(onReply).toHaveBeenCalledWith(theirs.id);
+
+    fireEvent.click(screen.getByRole("button", { name: "Delete" }));
+    expect(screen.queryByRole("button", { name: "Delete for everyone" })).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Delete for me" }));
+    expect(onDelete).toHaveBeenCalledWith(theirs.id, "me");
+  });
+
+  it("quotes the message a reply answers, and a click on the quote jumps to it", () => {
+    const original = msg({ text: "Is Saturday still on?" });
+    const between = Array.from({ length: 5 }, () => msg());
+    const reply = mine({ text: "Yes it is", replyTo: original.id });
+    const scrolled = vi.fn();
+    Element.prototype.scrollIntoView = scrolled;
+    render(<MessageListView messages={[original, ...between, reply]} currentUserId="alice" now={NOW} />);
+    const quote = screen.getByRole("button", { name: "Reply to Bob: Is Saturday still on?" });
+    fireEvent.click(quote);
+    const target = document.querySelector(`[data-id="${original.id}"]`)!;
+    expect(scrolled.mock.contexts[0]).toBe(target);
+    expect(target.classList.contains("parley-highlight")).toBe(true);
+  });
+
+  it("opens an image in a viewer that Esc closes", () => {
+    const photo = msg({
+      type: "image",
+      text: null,
+      attachments: [{ id: "a9", url: "https://files.example/lake.png", name: "lake.png", mimeType: "image/png", size: 10 }],
+    });
+    render(<MessageListView messages={[photo]} currentUserId="alice" now={NOW} />);
+    fireEvent.click(screen.getByRole("button", { name: "lake.png" }));
+    const viewer = screen.getByRole("dialog", { name: "lake.png" });
+    expect(within(viewer).getByRole("img", { name: "lake.png" }).getAttribute("src")).toBe("https://files.example/lake.png");
+    expect(document.activeElement).toBe(within(viewer).getByRole("button", { name: "Close image" }));
+    fireEvent.keyDown(document, { key: "Escape" });
+    expect(screen.queryByRole("dialog")).toBeNull();
   });
 
   it("follows new messages at the bottom, stays put with a 'new messages' count when scrolled up, and scrolls down when the user sends", () => {

@@ -1,7 +1,9 @@
-import { useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent, type ReactNode } from "react";
 import { packetSize } from "@parley/client";
 import { MAX_PACKET_BYTES } from "@parley/protocol";
 import { useConversation } from "../hooks/use-conversation.js";
+import { useComposerDraft, type DraftUpload } from "./composer-draft.js";
+import { messageSnippet } from "./message-list-view.js";
 
 /** Props of {@link Composer}. */
 export interface ComposerProps {
@@ -10,6 +12,12 @@ export interface ComposerProps {
   placeholder?: string;
   /** Disable input (e.g. a closed conversation). @default false */
   disabled?: boolean;
+  /** Shown above the disabled box, saying why (e.g. "This conversation is closed."). */
+  disabledNote?: ReactNode;
+  /** Offer the Attach button, paste and drop of files. @default true */
+  attachments?: boolean;
+  /** The file chooser's `accept`. @default any file (the server decides) */
+  accept?: string;
   className?: string;
 }
 
@@ -18,36 +26,122 @@ function composing(e: KeyboardEvent<HTMLTextAreaElement>, flag: boolean): boolea
   return flag || e.nativeEvent.isComposing || e.keyCode === 229;
 }
 
+const MAX_HEIGHT_PX = 160;
+
+function UploadPreview({ upload, onRetry, onRemove }: { upload: DraftUpload; onRetry: () => void; onRemove: () => void }) {
+  const percent = upload.total > 0 ? Math.round((upload.loaded / upload.total) * 100) : 0;
+  return (
+    <li className="parley-upload" data-status={upload.status}>
+      {upload.previewUrl ? (
+        <img className="parley-upload-thumb" src={upload.previewUrl} alt="" />
+      ) : (
+        <span className="parley-upload-thumb parley-upload-icon" aria-hidden="true">
+          📎
+        </span>
+      )}
+      <span className="parley-upload-info">
+        <span className="parley-upload-name">{upload.name}</span>
+        {upload.status === "uploading" && (
+          <progress max={100} value={percent} aria-label={`Uploading ${upload.name}`}>
+            {percent}%
+          </progress>
+        )}
+        {upload.status === "failed" && (
+          <span className="parley-upload-error" role="alert">
+            {upload.name}: {upload.error}
+          </span>
+        )}
+      </span>
+      {upload.status === "failed" && (
+        <button type="button" className="parley-action" aria-label={`Retry upload of ${upload.name}`} title="Retry upload" onClick={onRetry}>
+          ↻
+        </button>
+      )}
+      <button type="button" className="parley-action" aria-label={`Remove ${upload.name}`} title="Remove" onClick={onRemove}>
+        ✕
+      </button>
+    </li>
+  );
+}
+
 /**
  * A message box: Enter sends, Shift+Enter starts a new line, and Enter
  * while an input method is composing never sends. Others see "… is
  * typing" while the user types; it stops when they send or clear the box.
- * A message too large to send is refused here, keeping the text; one the
- * server refuses shows in the list as failed, with Retry.
+ * Files come in with the Attach button, by pasting an image or by dropping
+ * them on the box, each with a preview, its upload progress, and a clear
+ * error when the server refuses it (too large, a refused type). A Reply
+ * chosen in the `MessageList` shows above the box (Esc cancels it), and ↑
+ * in an empty box edits the user's last message. A message too large to
+ * send is refused here, keeping the text; one the server refuses shows in
+ * the list as failed, with Retry.
  *
  * @example
  * <Composer conversationId={id} />
  */
-export function Composer({ conversationId, placeholder = "Message", disabled = false, className }: ComposerProps) {
-  const { send, sendTyping, stopTyping } = useConversation(conversationId);
+export function Composer(props: ComposerProps) {
+  const { conversationId, placeholder = "Message", disabled = false, disabledNote, attachments = true, accept, className } = props;
+  const { send, sendTyping, stopTyping, messages } = useConversation(conversationId);
+  const draft = useComposerDraft(conversationId);
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [dragging, setDragging] = useState(false);
   const composingRef = useRef(false);
+  const box = useRef<HTMLTextAreaElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  const replyTo = draft.replyTo === null ? undefined : messages.find((m) => m.id === draft.replyTo);
+  const uploading = draft.uploads.some((u) => u.status === "uploading");
+  const ready = draft.uploads.filter((u) => u.status === "done" && u.attachment !== null);
+  const canSend = !disabled && !uploading && (text.trim().length > 0 || ready.length > 0);
+
+  useEffect(() => {
+    if (draft.replyTo !== null) box.current?.focus();
+  }, [draft.replyTo]);
+
+  const resize = () => {
+    const el = box.current;
+    if (!el) return;
+    el.style.height = "auto";
+    if (el.scrollHeight > 0) el.style.height = `${Math.min(el.scrollHeight, MAX_HEIGHT_PX)}px`;
+  };
+  useEffect(resize, [text]);
 
   const submit = () => {
-    if (text.trim().length === 0) return;
+    if (!canSend) return;
     if (packetSize("message:send", { conversationId, clientId: "00000000-0000-0000-0000-000000000000", text }) > MAX_PACKET_BYTES) {
       setError("This message is too long to send.");
       return;
     }
-    const sending = text;
+    const sending = text.trim().length > 0 ? text : undefined;
+    const files = ready.map((u) => u.attachment!);
+    const type = files.length === 0 ? undefined : files.every((a) => a.mimeType.startsWith("image/")) ? "image" : "file";
     setText("");
     setError(null);
+    draft.clearUploads(ready.map((u) => u.key));
+    draft.setReplyTo(null);
     // A refusal from the server shows on the message itself (failed, with Retry).
-    void send(sending);
+    void send({
+      ...(sending !== undefined ? { text: sending } : {}),
+      ...(type ? { type, attachments: files } : {}),
+      ...(replyTo?.id ? { replyTo: replyTo.id } : {}),
+    }).catch(() => undefined);
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === "Escape" && draft.replyTo !== null) {
+      e.preventDefault();
+      draft.setReplyTo(null);
+      return;
+    }
+    if (e.key === "ArrowUp" && text === "" && !composing(e, composingRef.current)) {
+      const last = [...messages].reverse().find((m) => m.own && m.id !== null && m.deletedAt === null && m.type !== "system" && m.text);
+      if (last?.id) {
+        e.preventDefault();
+        draft.setEditing(last.id);
+      }
+      return;
+    }
     if (e.key !== "Enter" || e.shiftKey || composing(e, composingRef.current)) return;
     e.preventDefault();
     submit();
@@ -58,33 +152,113 @@ export function Composer({ conversationId, placeholder = "Message", disabled = f
     submit();
   };
 
+  const onPaste = (e: ClipboardEvent<HTMLTextAreaElement>) => {
+    if (!attachments || disabled) return;
+    const files = [...e.clipboardData.files];
+    if (files.length === 0) return;
+    e.preventDefault();
+    draft.addFiles(files);
+  };
+
+  const dropProps = attachments
+    ? {
+        onDragOver: (e: DragEvent) => {
+          if (disabled || !e.dataTransfer.types.includes("Files")) return;
+          e.preventDefault();
+          setDragging(true);
+        },
+        onDragLeave: () => setDragging(false),
+        onDrop: (e: DragEvent) => {
+          setDragging(false);
+          if (disabled || e.dataTransfer.files.length === 0) return;
+          e.preventDefault();
+          e.stopPropagation();
+          draft.addFiles(e.dataTransfer.files);
+        },
+      }
+    : {};
+
   return (
-    <form className={`parley-composer${className ? ` ${className}` : ""}`} onSubmit={onSubmit}>
-      <textarea
-        aria-label="Message"
-        placeholder={placeholder}
-        value={text}
-        rows={1}
-        disabled={disabled}
-        onChange={(e) => {
-          setText(e.target.value);
-          if (e.target.value.trim().length > 0) sendTyping();
-          else stopTyping();
-        }}
-        onKeyDown={onKeyDown}
-        onCompositionStart={() => {
-          composingRef.current = true;
-        }}
-        onCompositionEnd={() => {
-          composingRef.current = false;
-        }}
-        onBlur={() => {
-          if (text.trim().length === 0) stopTyping();
-        }}
-      />
-      <button type="submit" disabled={disabled || text.trim().length === 0}>
-        Send
-      </button>
+    <form
+      className={`parley-composer${className ? ` ${className}` : ""}${dragging ? " parley-dragging" : ""}`}
+      onSubmit={onSubmit}
+      {...dropProps}
+    >
+      {disabled && disabledNote && <p className="parley-composer-note">{disabledNote}</p>}
+      {replyTo && (
+        <div className="parley-reply-bar">
+          <span className="parley-reply-bar-text">
+            <span className="parley-reply-name">Replying to {replyTo.own ? "yourself" : replyTo.senderName}</span>
+            <span className="parley-reply-text">{messageSnippet(replyTo)}</span>
+          </span>
+          <button type="button" className="parley-action" aria-label="Cancel reply" title="Cancel reply" onClick={() => draft.setReplyTo(null)}>
+            ✕
+          </button>
+        </div>
+      )}
+      {draft.uploads.length > 0 && (
+        <ul className="parley-uploads" aria-label="Attachments">
+          {draft.uploads.map((u) => (
+            <UploadPreview key={u.key} upload={u} onRetry={() => draft.retryUpload(u.key)} onRemove={() => draft.removeUpload(u.key)} />
+          ))}
+        </ul>
+      )}
+      <div className="parley-composer-row">
+        {attachments && (
+          <>
+            <button
+              type="button"
+              className="parley-action parley-attach"
+              aria-label="Attach"
+              title="Attach files"
+              disabled={disabled}
+              onClick={() => fileInput.current?.click()}
+            >
+              📎
+            </button>
+            <input
+              ref={fileInput}
+              type="file"
+              multiple
+              hidden
+              accept={accept}
+              tabIndex={-1}
+              aria-hidden="true"
+              onChange={(e) => {
+                if (e.target.files) draft.addFiles([...e.target.files]);
+                e.target.value = "";
+              }}
+            />
+          </>
+        )}
+        <textarea
+          ref={box}
+          aria-label="Message"
+          placeholder={placeholder}
+          value={text}
+          rows={1}
+          disabled={disabled}
+          onChange={(e) => {
+            setText(e.target.value);
+            if (e.target.value.trim().length > 0) sendTyping();
+            else stopTyping();
+          }}
+          onKeyDown={onKeyDown}
+          onPaste={onPaste}
+          onCompositionStart={() => {
+            composingRef.current = true;
+          }}
+          onCompositionEnd={() => {
+            composingRef.current = false;
+          }}
+          onBlur={() => {
+            if (text.trim().length === 0) stopTyping();
+          }}
+        />
+        <button type="submit" className="parley-send" disabled={!canSend}>
+          Send
+        </button>
+      </div>
       {error && (
         <p className="parley-composer-error" role="alert">
           {error}

@@ -1,6 +1,10 @@
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import type { ChatMessage } from "@parley/client";
+import type { Attachment, DeleteScope } from "@parley/protocol";
 import { dayKey, dayLabel, isEmojiOnly, timeOfDay } from "../format.js";
+import { Avatar } from "./avatar.js";
+import { ImageViewer } from "./image-viewer.js";
+import { Menu, type MenuItem } from "./message-actions.js";
 import { MessageText } from "./message-text.js";
 import { useScrollAnchor } from "./use-scroll-anchor.js";
 
@@ -10,6 +14,8 @@ export interface MessageListViewProps {
   messages: readonly ChatMessage[];
   /** Show each group's sender name (groups, channels, support); direct conversations do not need it. @default true */
   showSenderNames?: boolean;
+  /** Show an avatar with initials beside each group of messages from others. @default true */
+  showAvatars?: boolean;
   /** An "Unread messages" divider goes before the first message from others after this `seq`. @default null (none) */
   unreadAfterSeq?: number | null;
   /** Older messages exist: a "Load older messages" button shows at the top. @default false */
@@ -20,22 +26,33 @@ export interface MessageListViewProps {
   onDiscard?: (clientId: string) => void;
   /** Edits the user's own message; the list shows inline Save and Cancel. */
   onEdit?: (messageId: string, text: string) => unknown;
-  /** Deletes a message (after the user confirmed). */
-  onDelete?: (messageId: string) => unknown;
+  /** Deletes a message for everyone, or hides it for the user (`"me"`), after the user confirmed. */
+  onDelete?: (messageId: string, scope: DeleteScope) => unknown;
   /** Adds or removes the user's reaction. */
   onReact?: (messageId: string, emoji: string, on: boolean) => unknown;
+  /** The user chose Reply on a message. */
+  onReply?: (messageId: string) => unknown;
+  /** The message being edited inline (controlled); leave unset to let the list keep it. */
+  editingId?: string | null;
+  onEditingChange?: (messageId: string | null) => void;
+  /** The user may delete others' messages for everyone (a moderator). @default false */
+  canDeleteForEveryone?: boolean;
   /** Called while the newest message is in view (e.g. to mark the conversation read). */
   onBottomVisible?: () => void;
   /** The signed-in user's id (whose reactions are "mine"). */
   currentUserId?: string | null;
   /** Shown when there are no messages. @default "No messages yet — say hello" */
   emptyText?: ReactNode;
-  /** Quick reaction offered on every message. @default "👍" */
-  quickReaction?: string;
+  /** Reactions offered on every message. @default ["👍", "❤️", "😂", "😮", "😢", "🙏"] */
+  reactionChoices?: readonly string[];
   className?: string;
   /** "Today" is relative to this. @default the current time */
   now?: Date;
 }
+
+const byIdSelector = (id: string) => `[data-id="${id.replace(/["\\]/g, "\\$&")}"]`;
+
+const DEFAULT_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"] as const;
 
 interface Group {
   key: string;
@@ -44,16 +61,17 @@ interface Group {
   senderName: string;
   own: boolean;
   system: boolean;
+  unread: boolean;
   messages: ChatMessage[];
 }
 
-function groupMessages(messages: readonly ChatMessage[]): Group[] {
+function groupMessages(messages: readonly ChatMessage[], firstUnread: ChatMessage | undefined): Group[] {
   const groups: Group[] = [];
   for (const message of messages) {
     const day = dayKey(message.createdAt);
     const system = message.type === "system";
     const last = groups[groups.length - 1];
-    if (last && !system && !last.system && last.senderId === message.senderId && last.day === day) {
+    if (last && !system && !last.system && last.senderId === message.senderId && last.day === day && message !== firstUnread) {
       last.messages.push(message);
     } else {
       groups.push({
@@ -63,6 +81,7 @@ function groupMessages(messages: readonly ChatMessage[]): Group[] {
         senderName: message.senderName,
         own: message.own,
         system,
+        unread: message === firstUnread,
         messages: [message],
       });
     }
@@ -85,18 +104,29 @@ function StatusMark({ message }: { message: ChatMessage }) {
   );
 }
 
-function Attachments({ message, onResize }: { message: ChatMessage; onResize: () => void }) {
+function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+function Attachments(props: { message: ChatMessage; onResize: () => void; onView: (a: Attachment) => void }) {
+  const { message, onResize, onView } = props;
   if (message.attachments.length === 0) return null;
   return (
     <div className="parley-attachments">
       {message.attachments.map((a) =>
         a.mimeType.startsWith("image/") ? (
-          <a key={a.id} href={a.url} target="_blank" rel="noopener noreferrer" className="parley-attachment-image">
+          <button key={a.id} type="button" className="parley-attachment-image" title="Open image" onClick={() => onView(a)}>
             <img src={a.url} alt={a.name} width={a.width} height={a.height} loading="lazy" onLoad={onResize} />
-          </a>
+          </button>
         ) : (
           <a key={a.id} href={a.url} target="_blank" rel="noopener noreferrer" download={a.name} className="parley-attachment-file">
             📎 {a.name}
+            <span className="parley-attachment-size" aria-hidden="true">
+              {" "}
+              {fileSize(a.size)}
+            </span>
           </a>
         ),
       )}
@@ -130,17 +160,62 @@ function Reactions({ message, me, onReact }: { message: ChatMessage; me: string 
   );
 }
 
-function MessageItem(props: {
+/** A few words of a message, for reply quotes. */
+export function messageSnippet(message: Pick<ChatMessage, "text" | "attachments" | "deletedAt">): string {
+  if (message.deletedAt) return "Message deleted";
+  if (message.text) return message.text.length > 120 ? `${message.text.slice(0, 120)}…` : message.text;
+  const first = message.attachments[0];
+  if (!first) return "";
+  return first.mimeType.startsWith("image/") ? "📷 Photo" : `📎 ${first.name}`;
+}
+
+function ReplyQuote({ original, onJump }: { original: ChatMessage | undefined; onJump: () => void }) {
+  if (!original) {
+    return (
+      <button type="button" className="parley-reply-quote" onClick={onJump} aria-label="Reply to an earlier message">
+        <span className="parley-reply-text">Earlier message</span>
+      </button>
+    );
+  }
+  const snippet = messageSnippet(original);
+  return (
+    <button type="button" className="parley-reply-quote" onClick={onJump} aria-label={`Reply to ${original.senderName}: ${snippet}`}>
+      <span className="parley-reply-name">{original.senderName}</span>
+      <span className="parley-reply-text">{snippet}</span>
+    </button>
+  );
+}
+
+type ItemProps = {
   message: ChatMessage;
+  original: ChatMessage | undefined;
   me: string | null;
-  quickReaction: string;
+  reactions: readonly string[];
+  editing: boolean;
+  setEditing: (messageId: string | null) => void;
+  canDeleteForEveryone: boolean;
   onResize: () => void;
-} & Pick<MessageListViewProps, "onRetry" | "onDiscard" | "onEdit" | "onDelete" | "onReact">) {
-  const { message, me, quickReaction, onResize, onRetry, onDiscard, onEdit, onDelete, onReact } = props;
-  const [editing, setEditing] = useState<string | null>(null);
+  onView: (a: Attachment) => void;
+  onJump: (messageId: string) => void;
+} & Pick<MessageListViewProps, "onRetry" | "onDiscard" | "onEdit" | "onDelete" | "onReact" | "onReply">;
+
+function copyText(text: string): void {
+  if (typeof navigator !== "undefined" && navigator.clipboard) navigator.clipboard.writeText(text).catch(() => undefined);
+}
+
+function MessageItem(props: ItemProps) {
+  const { message, original, me, reactions, editing, setEditing, canDeleteForEveryone, onResize, onView, onJump } = props;
+  const { onRetry, onDiscard, onEdit, onDelete, onReact, onReply } = props;
+  const [draft, setDraft] = useState("");
   const [confirming, setConfirming] = useState(false);
+  const [menuOpen, setMenuOpen] = useState(false);
   const deleted = message.deletedAt !== null;
   const stored = message.id !== null;
+  const id = message.id;
+
+  useEffect(() => {
+    if (editing) setDraft(message.text ?? "");
+  }, [editing, message.text]);
 
   if (message.type === "system") {
     return (
@@ -151,9 +226,9 @@ function MessageItem(props: {
   }
 
   const saveEdit = () => {
-    if (editing === null || message.id === null) return;
-    const text = editing.trim();
-    if (text && text !== message.text) void onEdit?.(message.id, text);
+    if (id === null) return;
+    const text = draft.trim();
+    if (text && text !== message.text) void onEdit?.(id, text);
     setEditing(null);
   };
   const onEditKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -165,41 +240,62 @@ function MessageItem(props: {
       saveEdit();
     }
   };
-  const mine = me !== null && (message.reactions[quickReaction] ?? []).includes(me);
+
+  const canEdit = message.own && !!onEdit && message.text !== null && message.text !== "";
+  const canDelete = !!onDelete;
+  const mayDeleteForEveryone = message.own || canDeleteForEveryone;
+  const react = (emoji: string) => {
+    if (id === null) return;
+    const mine = me !== null && (message.reactions[emoji] ?? []).includes(me);
+    void onReact?.(id, emoji, !mine);
+  };
+  const moreItems: MenuItem[] = [];
+  if (id !== null && onReply) moreItems.push({ label: "Reply", onSelect: () => void onReply(id) });
+  if (message.text) moreItems.push({ label: "Copy", onSelect: () => copyText(message.text ?? "") });
+  if (canEdit) moreItems.push({ label: "Edit", onSelect: () => setEditing(id) });
+  if (canDelete) moreItems.push({ label: "Delete", onSelect: () => setConfirming(true), danger: true });
 
   return (
     <div
-      className={`parley-message${message.own ? " parley-own" : ""}${deleted ? " parley-deleted" : ""}`}
+      className={`parley-message${message.own ? " parley-own" : ""}${deleted ? " parley-deleted" : ""}${menuOpen ? " parley-menu-open" : ""}`}
       data-key={message.key}
+      data-id={id ?? undefined}
       data-seq={message.seq ?? undefined}
       data-status={message.status}
     >
-      {deleted ? (
-        <span className="parley-deleted-text">Message deleted</span>
-      ) : editing !== null ? (
-        <div className="parley-edit">
-          <textarea aria-label="Edit message" value={editing} onChange={(e) => setEditing(e.target.value)} onKeyDown={onEditKey} autoFocus />
-          <button type="button" onClick={saveEdit}>
-            Save
-          </button>
-          <button type="button" onClick={() => setEditing(null)}>
-            Cancel
-          </button>
-        </div>
-      ) : (
-        <>
-          {message.text !== null && message.text !== "" && (
-            <div className={`parley-text${isEmojiOnly(message.text) ? " parley-emoji-only" : ""}`}>
-              <MessageText text={message.text} />
+      <div className="parley-bubble">
+        {message.replyTo !== null && !deleted && <ReplyQuote original={original} onJump={() => onJump(message.replyTo!)} />}
+        {deleted ? (
+          <span className="parley-deleted-text">Message deleted</span>
+        ) : editing ? (
+          <div className="parley-edit">
+            <textarea aria-label="Edit message" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={onEditKey} autoFocus />
+            <div className="parley-edit-buttons">
+              <button type="button" onClick={() => setEditing(null)}>
+                Cancel
+              </button>
+              <button type="button" className="parley-primary" onClick={saveEdit}>
+                Save
+              </button>
             </div>
-          )}
-          <Attachments message={message} onResize={onResize} />
-        </>
-      )}
-      <div className="parley-meta">
-        {message.editedAt !== null && !deleted && <span className="parley-edited">(edited)</span>}
-        <time dateTime={message.createdAt}>{timeOfDay(message.createdAt)}</time>
-        <StatusMark message={message} />
+          </div>
+        ) : (
+          <>
+            {message.text !== null && message.text !== "" && (
+              <div className={`parley-text${isEmojiOnly(message.text) ? " parley-emoji-only" : ""}`}>
+                <MessageText text={message.text} />
+              </div>
+            )}
+            <Attachments message={message} onResize={onResize} onView={onView} />
+          </>
+        )}
+        <div className="parley-meta">
+          {message.editedAt !== null && !deleted && <span className="parley-edited">(edited)</span>}
+          <time dateTime={message.createdAt} title={new Date(message.createdAt).toLocaleString()}>
+            {timeOfDay(message.createdAt)}
+          </time>
+          <StatusMark message={message} />
+        </div>
       </div>
       {message.status === "failed" && message.clientId !== null && (
         <div className="parley-failed" role="alert">
@@ -213,53 +309,96 @@ function MessageItem(props: {
         </div>
       )}
       {!deleted && <Reactions message={message} me={me} onReact={onReact} />}
-      {stored && !deleted && editing === null && (
-        <div className="parley-actions">
-          {confirming ? (
-            <>
-              <span>Delete this message?</span>
-              <button
-                type="button"
-                onClick={() => {
-                  setConfirming(false);
-                  void onDelete?.(message.id!);
-                }}
-              >
-                Delete
-              </button>
-              <button type="button" onClick={() => setConfirming(false)}>
-                Cancel
-              </button>
-            </>
-          ) : (
-            <>
-              {onReact && (
-                <button type="button" aria-label={`React ${quickReaction}`} aria-pressed={mine} onClick={() => onReact(message.id!, quickReaction, !mine)}>
-                  {quickReaction}
-                </button>
-              )}
-              {message.own && onEdit && message.text !== null && (
-                <button type="button" onClick={() => setEditing(message.text ?? "")}>
-                  Edit
-                </button>
-              )}
-              {message.own && onDelete && (
-                <button type="button" onClick={() => setConfirming(true)}>
-                  Delete
-                </button>
-              )}
-            </>
+      {confirming && id !== null && (
+        <div
+          className="parley-confirm"
+          role="group"
+          aria-label="Delete this message?"
+          onKeyDown={(e) => {
+            if (e.key === "Escape") {
+              e.preventDefault();
+              setConfirming(false);
+            }
+          }}
+        >
+          <span>Delete this message?</span>
+          {mayDeleteForEveryone && (
+            <button
+              type="button"
+              className="parley-danger"
+              autoFocus
+              onClick={() => {
+                setConfirming(false);
+                void onDelete?.(id, "everyone");
+              }}
+            >
+              Delete for everyone
+            </button>
           )}
+          <button
+            type="button"
+            autoFocus={!mayDeleteForEveryone}
+            onClick={() => {
+              setConfirming(false);
+              void onDelete?.(id, "me");
+            }}
+          >
+            Delete for me
+          </button>
+          <button type="button" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {stored && !deleted && !editing && !confirming && id !== null && (
+        <div className="parley-actions">
+          {onReact && (
+            <Menu
+              label="React"
+              icon="☺"
+              className="parley-hover-only"
+              menuClassName="parley-reaction-menu"
+              onOpenChange={setMenuOpen}
+              items={reactions.map((emoji) => ({ label: `React with ${emoji}`, content: emoji, onSelect: () => react(emoji) }))}
+            />
+          )}
+          {onReply && (
+            <button type="button" className="parley-action parley-hover-only" aria-label="Reply" title="Reply" onClick={() => void onReply(id)}>
+              ↩
+            </button>
+          )}
+          {canEdit && (
+            <button type="button" className="parley-action parley-hover-only" aria-label="Edit" title="Edit" onClick={() => setEditing(id)}>
+              ✎
+            </button>
+          )}
+          {canDelete && (
+            <button type="button" className="parley-action parley-hover-only" aria-label="Delete" title="Delete" onClick={() => setConfirming(true)}>
+              🗑
+            </button>
+          )}
+          {moreItems.length > 0 || onReact ? (
+            <Menu
+              label="More actions"
+              icon="⋯"
+              onOpenChange={setMenuOpen}
+              items={[
+                ...(onReact ? reactions.slice(0, 4).map((emoji) => ({ label: `React with ${emoji}`, content: emoji, onSelect: () => react(emoji) })) : []),
+                ...moreItems,
+              ]}
+            />
+          ) : null}
         </div>
       )}
     </div>
   );
 }
 
-/** The newest message from others that arrived after the list was shown, for screen readers. */
+/** The newest message from others that arrived after the list was shown, for screen readers (at most every 2 s). */
 function useAnnouncement(messages: readonly ChatMessage[]): string {
   const [text, setText] = useState("");
   const seen = useRef<string | null | undefined>(undefined);
+  const lastAt = useRef(0);
   const latest = [...messages].reverse().find((m) => !m.own && m.seq !== null && m.type !== "system");
   useEffect(() => {
     const key = latest?.key ?? null;
@@ -269,7 +408,13 @@ function useAnnouncement(messages: readonly ChatMessage[]): string {
     }
     if (key === seen.current || !latest) return;
     seen.current = key;
-    setText(`${latest.senderName}: ${latest.deletedAt ? "Message deleted" : (latest.text ?? "attachment")}`);
+    const say = `${latest.senderName}: ${latest.deletedAt ? "Message deleted" : (latest.text ?? "attachment")}`;
+    const wait = Math.max(0, lastAt.current + 2000 - Date.now());
+    const timer = setTimeout(() => {
+      lastAt.current = Date.now();
+      setText(say);
+    }, wait);
+    return () => clearTimeout(timer);
   }, [latest]);
   return text;
 }
@@ -277,15 +422,18 @@ function useAnnouncement(messages: readonly ChatMessage[]): string {
 /**
  * A conversation's messages, drawn from data (see `MessageList` for the
  * version bound to a conversation): day separators, consecutive messages of
- * one sender grouped under one name, ✓ / ✓✓ / read marks on the user's own
- * messages, "(edited)", "Message deleted", reactions, attachments, failed
- * messages with Retry, and scrolling that never pulls a reader out of history.
- * Text is always rendered as text.
+ * one sender grouped under one name and avatar, ✓ / ✓✓ / read marks on the
+ * user's own messages, "(edited)", "Message deleted", reactions, replies
+ * quoting the original (a click jumps to it), images that open in a viewer,
+ * actions on hover or focus (a "More actions" menu on touch screens), failed
+ * messages with Retry, and scrolling that never pulls a reader out of
+ * history. Text is always rendered as text.
  */
 export function MessageListView(props: MessageListViewProps) {
   const {
     messages,
     showSenderNames = true,
+    showAvatars = true,
     unreadAfterSeq = null,
     hasOlder = false,
     loadingOlder = false,
@@ -293,15 +441,31 @@ export function MessageListView(props: MessageListViewProps) {
     onBottomVisible,
     currentUserId = null,
     emptyText = "No messages yet — say hello",
-    quickReaction = "👍",
+    reactionChoices = DEFAULT_REACTIONS,
+    canDeleteForEveryone = false,
+    editingId,
+    onEditingChange,
     className,
     now,
   } = props;
   const ref = useRef<HTMLDivElement>(null);
   const anchor = useScrollAnchor(ref, messages);
-  const groups = groupMessages(messages);
   const firstUnread =
     unreadAfterSeq === null ? undefined : messages.find((m) => !m.own && m.seq !== null && m.seq > unreadAfterSeq && m.type !== "system");
+  const groups = groupMessages(messages, firstUnread);
+  const [ownEditing, setOwnEditing] = useState<string | null>(null);
+  const editing = editingId !== undefined ? editingId : ownEditing;
+  const setEditing = useCallback(
+    (id: string | null) => {
+      setOwnEditing(id);
+      onEditingChange?.(id);
+    },
+    [onEditingChange],
+  );
+  const [viewing, setViewing] = useState<Attachment | null>(null);
+  const closeViewer = useCallback(() => setViewing(null), []);
+  const byId = new Map<string, ChatMessage>();
+  for (const m of messages) if (m.id !== null) byId.set(m.id, m);
 
   // Opening a conversation with unread messages starts at the first of them, once.
   const shownUnread = useRef(false);
@@ -317,6 +481,26 @@ export function MessageListView(props: MessageListViewProps) {
       onScroll();
     }
   }, [firstUnreadKey, onScroll]);
+
+  // Editing a message brings it into view (↑ in the composer may pick one off screen).
+  useEffect(() => {
+    if (!editing) return;
+    const el = ref.current?.querySelector<HTMLElement>(byIdSelector(editing));
+    el?.scrollIntoView?.({ block: "nearest" });
+  }, [editing]);
+
+  const onJump = (messageId: string) => {
+    const el = ref.current?.querySelector<HTMLElement>(byIdSelector(messageId));
+    if (!el) {
+      if (hasOlder) onLoadOlder?.();
+      return;
+    }
+    el.scrollIntoView?.({ block: "center", behavior: "smooth" });
+    el.classList.add("parley-highlight");
+    setTimeout(() => el.classList.remove("parley-highlight"), 1600);
+    el.querySelector<HTMLElement>(".parley-bubble")?.setAttribute("tabindex", "-1");
+    el.querySelector<HTMLElement>(".parley-bubble")?.focus({ preventScroll: true });
+  };
 
   const { isAtBottom } = anchor;
   useEffect(() => {
@@ -335,29 +519,46 @@ export function MessageListView(props: MessageListViewProps) {
         )}
         {messages.length === 0 && <p className="parley-empty">{emptyText}</p>}
         {groups.map((group) => {
+          const label = dayLabel(group.messages[0]!.createdAt, now);
           const separator =
             group.day !== lastDay ? (
-              <div className="parley-day" role="separator" aria-label={dayLabel(group.messages[0]!.createdAt, now)}>
-                {dayLabel(group.messages[0]!.createdAt, now)}
+              <div className="parley-day" role="separator" aria-label={label}>
+                <span>{label}</span>
               </div>
             ) : null;
           lastDay = group.day;
+          const avatar = showAvatars && !group.own && !group.system;
           return (
             <div key={group.key} className="parley-group-wrap">
               {separator}
-              {group.messages.map((message, index) => (
-                <div key={message.key} className="parley-row">
-                  {message === firstUnread && (
-                    <div className="parley-unread-divider" role="separator" aria-label="Unread messages">
-                      Unread messages
-                    </div>
-                  )}
-                  {index === 0 && !group.system && showSenderNames && !group.own && (
-                    <div className="parley-sender">{group.senderName}</div>
-                  )}
-                  <MessageItem {...props} message={message} me={currentUserId} quickReaction={quickReaction} onResize={anchor.onContentResize} />
+              {group.unread && (
+                <div className="parley-unread-divider" role="separator" aria-label="Unread messages">
+                  <span>Unread messages</span>
                 </div>
-              ))}
+              )}
+              <div className={`parley-group${group.own ? " parley-group-own" : ""}${avatar ? " parley-with-avatar" : ""}`}>
+                {avatar && <Avatar userId={group.senderId} name={group.senderName} size={32} />}
+                <div className="parley-group-body">
+                  {!group.system && showSenderNames && !group.own && <div className="parley-sender">{group.senderName}</div>}
+                  {group.messages.map((message) => (
+                    <div key={message.key} className="parley-row">
+                      <MessageItem
+                        {...props}
+                        message={message}
+                        original={message.replyTo !== null ? byId.get(message.replyTo) : undefined}
+                        me={currentUserId}
+                        reactions={reactionChoices}
+                        editing={editing !== null && editing === message.id}
+                        setEditing={setEditing}
+                        canDeleteForEveryone={canDeleteForEveryone}
+                        onResize={anchor.onContentResize}
+                        onView={setViewing}
+                        onJump={onJump}
+                      />
+                    </div>
+                  ))}
+                </div>
+              </div>
             </div>
           );
         })}
@@ -368,8 +569,10 @@ export function MessageListView(props: MessageListViewProps) {
       {anchor.newCount > 0 && (
         <button type="button" className="parley-new-messages" onClick={anchor.scrollToBottom}>
           {anchor.newCount === 1 ? "1 new message" : `${anchor.newCount} new messages`}
+          <span aria-hidden="true"> ↓</span>
         </button>
       )}
+      {viewing && <ImageViewer attachment={viewing} onClose={closeViewer} />}
     </div>
   );
 }

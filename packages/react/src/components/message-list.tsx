@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import type { ReactNode } from "react";
 import { useConnection } from "../hooks/use-connection-status.js";
 import { useConversation } from "../hooks/use-conversation.js";
+import { useComposerDraft } from "./composer-draft.js";
 import { MessageListView } from "./message-list-view.js";
 
 /** Props of {@link MessageList}. */
@@ -10,6 +11,8 @@ export interface MessageListProps {
   /** Mark the conversation read while its newest message is in view and the tab is visible. @default true */
   autoMarkRead?: boolean;
   emptyText?: ReactNode;
+  /** The user may delete others' messages for everyone (a moderator). @default false */
+  canDeleteForEveryone?: boolean;
   className?: string;
 }
 
@@ -27,13 +30,15 @@ function useTabVisible(): boolean {
 /**
  * A conversation's messages, live: opens the conversation, shows pending
  * and failed sends, an "Unread messages" divider where the reader left off,
- * and marks the conversation read while its bottom is visible.
+ * and marks the conversation read while its bottom is visible. Reply and
+ * Edit share the conversation's draft with its `Composer`.
  *
  * @example
  * <MessageList conversationId={id} />
  */
-export function MessageList({ conversationId, autoMarkRead = true, emptyText, className }: MessageListProps) {
+export function MessageList({ conversationId, autoMarkRead = true, emptyText, canDeleteForEveryone = false, className }: MessageListProps) {
   const conversation = useConversation(conversationId);
+  const draft = useComposerDraft(conversationId);
   const { user } = useConnection();
   const tabVisible = useTabVisible();
   // Where the reader left off when the conversation loaded; it stays put while they read on.
@@ -60,8 +65,12 @@ export function MessageList({ conversationId, autoMarkRead = true, emptyText, cl
       onRetry={(clientId) => void conversation.retry(clientId)}
       onDiscard={conversation.discard}
       onEdit={(id, text) => conversation.edit(id, text).catch(() => undefined)}
-      onDelete={(id) => conversation.delete(id).catch(() => undefined)}
+      onDelete={(id, scope) => conversation.delete(id, scope).catch(() => undefined)}
       onReact={(id, emoji, on) => conversation.react(id, emoji, on).catch(() => undefined)}
+      onReply={draft.setReplyTo}
+      editingId={draft.editing}
+      onEditingChange={draft.setEditing}
+      canDeleteForEveryone={canDeleteForEveryone}
       onBottomVisible={onBottomVisible}
       currentUserId={user?.id ?? null}
       emptyText={emptyText}

@@ -1,0 +1,191 @@
+import { useSyncExternalStore } from "react";
+import { ParleyClientError, type ParleyClient } from "@parley/client";
+import type { Attachment } from "@parley/protocol";
+import { useParley } from "../parley-context.js";
+
+/** A file the user attached to the message being written. */
+export interface DraftUpload {
+  /** Stable key for lists. */
+  key: string;
+  name: string;
+  size: number;
+  mimeType: string;
+  /** A local `blob:` URL to preview an image before it is sent, when the browser gives one. */
+  previewUrl: string | null;
+  /** Bytes sent so far, of `total`. */
+  loaded: number;
+  total: number;
+  status: "uploading" | "done" | "failed";
+  /** Why the upload failed, in words for the user. */
+  error: string | null;
+  /** The stored attachment, once uploaded. */
+  attachment: Attachment | null;
+}
+
+/** The message being written in one conversation, shared by the list (Reply, Edit) and the composer. */
+export interface ComposerDraftSnapshot {
+  /** The id of the message being answered. */
+  replyTo: string | null;
+  /** The id of the user's message being edited inline. */
+  editing: string | null;
+  uploads: DraftUpload[];
+}
+
+/** What {@link useComposerDraft} returns: the draft and what changes it. */
+export interface ComposerDraft extends ComposerDraftSnapshot {
+  setReplyTo(messageId: string | null): void;
+  setEditing(messageId: string | null): void;
+  /** Attaches files: each starts uploading at once. */
+  addFiles(files: Iterable<File | Blob>): void;
+  retryUpload(key: string): void;
+  removeUpload(key: string): void;
+  /** Forgets the uploads that were sent with a message. */
+  clearUploads(keys: readonly string[]): void;
+}
+
+/** A failed upload in words: too large, a refused type, or the server's own message. */
+export function uploadErrorText(err: unknown): string {
+  if (err instanceof ParleyClientError) {
+    if (err.code === "payload_too_large") return "Too large to send";
+    if (err.code === "invalid_argument") return "This type of file can't be sent";
+    if (err.code === "unavailable") return "Upload failed: no connection";
+    return err.message;
+  }
+  return "Upload failed";
+}
+
+let uploadCounter = 0;
+
+class DraftStore {
+  #snapshot: ComposerDraftSnapshot = { replyTo: null, editing: null, uploads: [] };
+  readonly #listeners = new Set<() => void>();
+  readonly #files = new Map<string, Blob>();
+  readonly #aborts = new Map<string, AbortController>();
+  readonly #client: ParleyClient;
+
+  constructor(client: ParleyClient) {
+    this.#client = client;
+  }
+
+  readonly subscribe = (listener: () => void) => {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  };
+
+  readonly getSnapshot = () => this.#snapshot;
+
+  #set(patch: Partial<ComposerDraftSnapshot>): void {
+    this.#snapshot = { ...this.#snapshot, ...patch };
+    for (const listener of [...this.#listeners]) listener();
+  }
+
+  #update(key: string, patch: Partial<DraftUpload>): void {
+    if (!this.#snapshot.uploads.some((u) => u.key === key)) return;
+    this.#set({ uploads: this.#snapshot.uploads.map((u) => (u.key === key ? { ...u, ...patch } : u)) });
+  }
+
+  readonly setReplyTo = (messageId: string | null) => {
+    if (this.#snapshot.replyTo !== messageId) this.#set({ replyTo: messageId });
+  };
+
+  readonly setEditing = (messageId: string | null) => {
+    if (this.#snapshot.editing !== messageId) this.#set({ editing: messageId });
+  };
+
+  readonly addFiles = (files: Iterable<File | Blob>) => {
+    const added: DraftUpload[] = [];
+    for (const file of files) {
+      uploadCounter += 1;
+      const key = `upload-${uploadCounter}`;
+      const name = (file as { name?: string }).name || "file";
+      const mimeType = file.type || "application/octet-stream";
+      const previewUrl =
+        mimeType.startsWith("image/") && typeof URL.createObjectURL === "function" ? URL.createObjectURL(file) : null;
+      this.#files.set(key, file);
+      added.push({ key, name, size: file.size, mimeType, previewUrl, loaded: 0, total: file.size, status: "uploading", error: null, attachment: null });
+    }
+    if (added.length === 0) return;
+    this.#set({ uploads: [...this.#snapshot.uploads, ...added] });
+    for (const upload of added) this.#start(upload.key);
+  };
+
+  #start(key: string): void {
+    const file = this.#files.get(key);
+    if (!file) return;
+    const abort = new AbortController();
+    this.#aborts.set(key, abort);
+    this.#update(key, { status: "uploading", error: null, loaded: 0 });
+    this.#client
+      .upload(file, { signal: abort.signal, onProgress: (loaded, total) => this.#update(key, { loaded, total }) })
+      .then(
+        (attachment) => this.#update(key, { status: "done", attachment, loaded: file.size }),
+        (err: unknown) => {
+          if (abort.signal.aborted) return;
+          this.#update(key, { status: "failed", error: uploadErrorText(err) });
+        },
+      )
+      .finally(() => {
+        if (this.#aborts.get(key) === abort) this.#aborts.delete(key);
+      });
+  }
+
+  readonly retryUpload = (key: string) => {
+    const upload = this.#snapshot.uploads.find((u) => u.key === key);
+    if (upload?.status === "failed") this.#start(key);
+  };
+
+  readonly removeUpload = (key: string) => this.clearUploads([key]);
+
+  readonly clearUploads = (keys: readonly string[]) => {
+    const gone = new Set(keys);
+    for (const upload of this.#snapshot.uploads) {
+      if (!gone.has(upload.key)) continue;
+      this.#aborts.get(upload.key)?.abort();
+      this.#aborts.delete(upload.key);
+      this.#files.delete(upload.key);
+      if (upload.previewUrl && typeof URL.revokeObjectURL === "function") URL.revokeObjectURL(upload.previewUrl);
+    }
+    this.#set({ uploads: this.#snapshot.uploads.filter((u) => !gone.has(u.key)) });
+  };
+}
+
+const drafts = new WeakMap<ParleyClient, Map<string, DraftStore>>();
+
+function draftStore(client: ParleyClient, conversationId: string): DraftStore {
+  let byId = drafts.get(client);
+  if (!byId) {
+    byId = new Map();
+    drafts.set(client, byId);
+  }
+  let store = byId.get(conversationId);
+  if (!store) {
+    store = new DraftStore(client);
+    byId.set(conversationId, store);
+  }
+  return store;
+}
+
+/**
+ * The message being written in a conversation: the message it replies to,
+ * the message being edited, and attached files with their upload progress.
+ * `MessageList` and `Composer` share it, so Reply in the list shows in the
+ * composer, and ↑ in the composer edits in the list. Use it to attach files
+ * dropped anywhere on a page.
+ *
+ * @example
+ * const { addFiles } = useComposerDraft(id);
+ * <section onDrop={(e) => { e.preventDefault(); addFiles(e.dataTransfer.files); }}>…</section>
+ */
+export function useComposerDraft(conversationId: string): ComposerDraft {
+  const store = draftStore(useParley(), conversationId);
+  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+  return {
+    ...snapshot,
+    setReplyTo: store.setReplyTo,
+    setEditing: store.setEditing,
+    addFiles: store.addFiles,
+    retryUpload: store.retryUpload,
+    removeUpload: store.removeUpload,
+    clearUploads: store.clearUploads,
+  };
+}

@@ -1,0 +1,105 @@
+import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+
+/** One entry of a {@link Menu}. */
+export interface MenuItem {
+  label: string;
+  /** Shown instead of the label (the label stays the accessible name). */
+  content?: ReactNode;
+  onSelect(): void;
+  danger?: boolean;
+}
+
+/**
+ * A button that opens a menu: arrow keys move, Enter picks, Esc or a click
+ * elsewhere closes it, and focus goes back to the button.
+ */
+export function Menu(props: {
+  label: string;
+  title?: string;
+  icon: ReactNode;
+  items: MenuItem[];
+  className?: string;
+  menuClassName?: string;
+  onOpenChange?: (open: boolean) => void;
+}) {
+  const { label, title, icon, items, className, menuClassName, onOpenChange } = props;
+  const [open, setOpen] = useState(false);
+  const wrap = useRef<HTMLSpanElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
+
+  const change = (next: boolean, refocus = false) => {
+    setOpen(next);
+    onOpenChange?.(next);
+    if (!next && refocus) button.current?.focus();
+  };
+
+  useEffect(() => {
+    if (!open) return;
+    menu.current?.querySelector<HTMLElement>("[role=menuitem]")?.focus();
+    const onDown = (e: MouseEvent) => {
+      if (!wrap.current?.contains(e.target as Node)) {
+        setOpen(false);
+        onOpenChange?.(false);
+      }
+    };
+    document.addEventListener("mousedown", onDown);
+    return () => document.removeEventListener("mousedown", onDown);
+  }, [open, onOpenChange]);
+
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    const entries = [...(menu.current?.querySelectorAll<HTMLElement>("[role=menuitem]") ?? [])];
+    const at = entries.indexOf(document.activeElement as HTMLElement);
+    if (e.key === "Escape") {
+      e.preventDefault();
+      e.stopPropagation();
+      change(false, true);
+    } else if (e.key === "ArrowDown" || e.key === "ArrowRight") {
+      e.preventDefault();
+      entries[(at + 1) % entries.length]?.focus();
+    } else if (e.key === "ArrowUp" || e.key === "ArrowLeft") {
+      e.preventDefault();
+      entries[(at - 1 + entries.length) % entries.length]?.focus();
+    } else if (e.key === "Tab") {
+      change(false);
+    }
+  };
+
+  return (
+    <span ref={wrap} className={`parley-menu-wrap${className ? ` ${className}` : ""}`}>
+      <button
+        ref={button}
+        type="button"
+        className="parley-action"
+        aria-label={label}
+        title={title ?? label}
+        aria-haspopup="menu"
+        aria-expanded={open}
+        onClick={() => change(!open)}
+      >
+        {icon}
+      </button>
+      {open && (
+        <div ref={menu} role="menu" aria-label={label} className={`parley-menu${menuClassName ? ` ${menuClassName}` : ""}`} onKeyDown={onKeyDown}>
+          {items.map((item) => (
+            <button
+              key={item.label}
+              type="button"
+              role="menuitem"
+              tabIndex={-1}
+              aria-label={item.content ? item.label : undefined}
+              title={item.content ? item.label : undefined}
+              className={`parley-menu-item${item.danger ? " parley-danger" : ""}`}
+              onClick={() => {
+                change(false, true);
+                item.onSelect();
+              }}
+            >
+              {item.content ?? item.label}
+            </button>
+          ))}
+        </div>
+      )}
+    </span>
+  );
+}
