@@ -1,3 +1,9 @@
 import { createRoot } from "react-dom/client";
+import { App } from "./app/app.js";
+import { takeTokenFromFragment } from "./app/session.js";
+import "./styles.css";
 
-createRoot(document.getElementById("root")!).render(<p>Parley</p>);
+// Before anything renders: a `#token=…` link signs in and leaves the address bar clean.
+takeTokenFromFragment();
+
+createRoot(document.getElementById("root")!).render(<App />);

@@ -18,3 +18,4 @@ export { TypingIndicator, type TypingIndicatorProps } from "./components/typing-
 export { PresenceDot, type PresenceDotProps } from "./components/presence-dot.js";
 export { ConnectionBanner, type ConnectionBannerProps } from "./components/connection-banner.js";
 export { typingSentence, dayLabel, relativeTime, badge } from "./format.js";
+export { Icon, type IconName } from "./components/icon.js";

@@ -18,6 +18,8 @@ export interface DraftUpload {
   status: "uploading" | "done" | "failed";
   /** Why the upload failed, in words for the user. */
   error: string | null;
+  /** The failure may pass on another try (a lost connection), unlike a file too large or of a refused type. */
+  retryable: boolean;
   /** The stored attachment, once uploaded. */
   attachment: Attachment | null;
 }
@@ -102,7 +104,7 @@ class DraftStore {
       const previewUrl =
         mimeType.startsWith("image/") && typeof URL.createObjectURL === "function" ? URL.createObjectURL(file) : null;
       this.#files.set(key, file);
-      added.push({ key, name, size: file.size, mimeType, previewUrl, loaded: 0, total: file.size, status: "uploading", error: null, attachment: null });
+      added.push({ key, name, size: file.size, mimeType, previewUrl, loaded: 0, total: file.size, status: "uploading", error: null, retryable: false, attachment: null });
     }
     if (added.length === 0) return;
     this.#set({ uploads: [...this.#snapshot.uploads, ...added] });
@@ -121,7 +123,8 @@ class DraftStore {
         (attachment) => this.#update(key, { status: "done", attachment, loaded: file.size }),
         (err: unknown) => {
           if (abort.signal.aborted) return;
-          this.#update(key, { status: "failed", error: uploadErrorText(err) });
+          const permanent = err instanceof ParleyClientError && (err.code === "payload_too_large" || err.code === "invalid_argument");
+          this.#update(key, { status: "failed", error: uploadErrorText(err), retryable: !permanent });
         },
       )
       .finally(() => {

@@ -3,6 +3,7 @@ import { packetSize } from "@parley/client";
 import { MAX_PACKET_BYTES } from "@parley/protocol";
 import { useConversation } from "../hooks/use-conversation.js";
 import { useComposerDraft, type DraftUpload } from "./composer-draft.js";
+import { Icon } from "./icon.js";
 import { messageSnippet } from "./message-list-view.js";
 
 /** Props of {@link Composer}. */
@@ -36,7 +37,7 @@ function UploadPreview({ upload, onRetry, onRemove }: { upload: DraftUpload; onR
         <img className="parley-upload-thumb" src={upload.previewUrl} alt="" />
       ) : (
         <span className="parley-upload-thumb parley-upload-icon" aria-hidden="true">
-          📎
+          <Icon name="file" size={20} />
         </span>
       )}
       <span className="parley-upload-info">
@@ -48,17 +49,18 @@ function UploadPreview({ upload, onRetry, onRemove }: { upload: DraftUpload; onR
         )}
         {upload.status === "failed" && (
           <span className="parley-upload-error" role="alert">
-            {upload.name}: {upload.error}
+            <span className="parley-sr-only">{upload.name}: </span>
+            {upload.error}
           </span>
         )}
       </span>
-      {upload.status === "failed" && (
-        <button type="button" className="parley-action" aria-label={`Retry upload of ${upload.name}`} title="Retry upload" onClick={onRetry}>
-          ↻
+      {upload.status === "failed" && upload.retryable && (
+        <button type="button" className="parley-action" aria-label={`Upload ${upload.name} again`} title="Upload again" onClick={onRetry}>
+          <Icon name="retry" size={16} />
         </button>
       )}
       <button type="button" className="parley-action" aria-label={`Remove ${upload.name}`} title="Remove" onClick={onRemove}>
-        ✕
+        <Icon name="close" size={16} />
       </button>
     </li>
   );
@@ -192,7 +194,7 @@ export function Composer(props: ComposerProps) {
             <span className="parley-reply-text">{messageSnippet(replyTo)}</span>
           </span>
           <button type="button" className="parley-action" aria-label="Cancel reply" title="Cancel reply" onClick={() => draft.setReplyTo(null)}>
-            ✕
+            <Icon name="close" size={16} />
           </button>
         </div>
       )}
@@ -214,7 +216,7 @@ export function Composer(props: ComposerProps) {
               disabled={disabled}
               onClick={() => fileInput.current?.click()}
             >
-              📎
+              <Icon name="attach" size={20} />
             </button>
             <input
               ref={fileInput}

@@ -1,8 +1,13 @@
 import { useRef, type KeyboardEvent, type ReactNode } from "react";
+import type { MessageStatus } from "@parley/client";
 import type { ConversationSummary, Message } from "@parley/protocol";
 import { badge, relativeTime } from "../format.js";
 import { useConnection } from "../hooks/use-connection-status.js";
 import { useInbox } from "../hooks/use-inbox.js";
+import { useStoreSelector } from "../hooks/use-store.js";
+import { usePresence } from "../hooks/use-presence.js";
+import { useParley } from "../parley-context.js";
+import { Avatar } from "./avatar.js";
 
 /** Props of {@link ConversationList}. */
 export interface ConversationListProps {
@@ -11,7 +16,39 @@ export interface ConversationListProps {
   onSelect?: (conversationId: string) => void;
   /** Shown when the user has no conversations. @default "No conversations yet" */
   emptyText?: ReactNode;
+  /** Shows only the conversations it returns `true` for (e.g. a support desk's tabs). @default every conversation */
+  filter?: (conversation: ConversationSummary) => boolean;
   className?: string;
+}
+
+const STATUS_TEXT: Record<MessageStatus, [string, string]> = {
+  pending: ["Sending", "🕓"],
+  failed: ["Not sent", "!"],
+  sent: ["Sent", "✓"],
+  delivered: ["Delivered", "✓✓"],
+  read: ["Read", "✓✓"],
+};
+
+/** The user's own last message's mark: ✓ stored, ✓✓ delivered or read, as far as this client knows. */
+function OwnStatus({ conversationId, messageId }: { conversationId: string; messageId: string }) {
+  const handle = useParley().conversation(conversationId);
+  const status = useStoreSelector(
+    handle,
+    (s) => s.messages.find((m) => m.id === messageId)?.status ?? "sent",
+    (a, b) => a === b,
+  );
+  const [label, mark] = STATUS_TEXT[status];
+  return (
+    <span className={`parley-status parley-status-${status}`} data-status={status} role="img" aria-label={label} title={label}>
+      {mark}
+    </span>
+  );
+}
+
+/** The other person's presence dot on a direct conversation's avatar. */
+function RowPresence({ userId }: { userId: string }) {
+  const online = usePresence([userId])[userId]?.online === true;
+  return online ? <span className="parley-avatar-dot" aria-hidden="true" /> : null;
 }
 
 /** A conversation's title: its own, or the other members' names. */
@@ -45,8 +82,11 @@ export function messagePreview(message: Message | null, me: string | null, direc
  * @example
  * <ConversationList selectedId={id} onSelect={setId} />
  */
-export function ConversationList({ selectedId = null, onSelect, emptyText = "No conversations yet", className }: ConversationListProps) {
-  const { conversations, status, hasMore, loadingMore, loadMore } = useInbox();
+export function ConversationList(props: ConversationListProps) {
+  const { selectedId = null, onSelect, emptyText = "No conversations yet", filter, className } = props;
+  const inbox = useInbox();
+  const { status, hasMore, loadingMore, loadMore } = inbox;
+  const conversations = filter ? inbox.conversations.filter(filter) : inbox.conversations;
   const { user } = useConnection();
   const me = user?.id ?? null;
   const listRef = useRef<HTMLUListElement>(null);
@@ -74,6 +114,8 @@ export function ConversationList({ selectedId = null, onSelect, emptyText = "No 
         {conversations.map((c, index) => {
           const title = conversationTitle(c, me);
           const when = c.lastMessageAt ?? c.createdAt;
+          const other = c.kind === "direct" ? c.members.find((m) => m.userId !== me) : undefined;
+          const ownLast = c.lastMessage !== null && c.lastMessage.senderId === me && !c.lastMessage.deletedAt && c.lastMessage.type !== "system";
           return (
             <li
               key={c.id}
@@ -85,8 +127,21 @@ export function ConversationList({ selectedId = null, onSelect, emptyText = "No 
               onClick={() => onSelect?.(c.id)}
               onKeyDown={(e) => onKeyDown(e, index)}
             >
+              <span className="parley-conversation-avatar">
+                {c.kind === "channel" ? (
+                  <span className="parley-avatar parley-channel-avatar" aria-hidden="true">
+                    #
+                  </span>
+                ) : (
+                  <Avatar userId={other?.userId ?? c.id} name={title} size={40} />
+                )}
+                {other && <RowPresence userId={other.userId} />}
+              </span>
               <span className="parley-conversation-title">{title}</span>
-              <span className="parley-conversation-preview">{messagePreview(c.lastMessage, me, c.kind === "direct")}</span>
+              <span className="parley-conversation-preview">
+                {ownLast && <OwnStatus conversationId={c.id} messageId={c.lastMessage!.id} />}
+                {messagePreview(c.lastMessage, me, c.kind === "direct")}
+              </span>
               <time className="parley-conversation-time" dateTime={when}>
                 {relativeTime(when)}
               </time>

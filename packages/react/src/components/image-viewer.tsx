@@ -1,5 +1,6 @@
 import { useEffect, useRef } from "react";
 import type { Attachment } from "@parley/protocol";
+import { Icon } from "./icon.js";
 
 /** Props of {@link ImageViewer}. */
 export interface ImageViewerProps {
@@ -44,7 +45,7 @@ export function ImageViewer({ attachment, onClose }: ImageViewerProps) {
           Download
         </a>
         <button ref={close} type="button" aria-label="Close image" onClick={onClose}>
-          ✕
+          <Icon name="close" />
         </button>
       </div>
       <img src={attachment.url} alt={attachment.name} />

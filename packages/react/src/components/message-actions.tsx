@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 
 /** One entry of a {@link Menu}. */
 export interface MenuItem {
@@ -24,6 +24,7 @@ export function Menu(props: {
 }) {
   const { label, title, icon, items, className, menuClassName, onOpenChange } = props;
   const [open, setOpen] = useState(false);
+  const [up, setUp] = useState(false);
   const wrap = useRef<HTMLSpanElement>(null);
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLDivElement>(null);
@@ -34,9 +35,26 @@ export function Menu(props: {
     if (!next && refocus) button.current?.focus();
   };
 
+  useLayoutEffect(() => {
+    if (!open) {
+      setUp(false);
+      return;
+    }
+    // Open upwards when the menu would run past the bottom of the list (or the window) and there is more room above.
+    const el = menu.current;
+    const anchor = button.current;
+    if (!el || !anchor) return;
+    const box = anchor.closest(".parley-scroll")?.getBoundingClientRect() ?? { top: 0, bottom: window.innerHeight };
+    const at = anchor.getBoundingClientRect();
+    const height = el.getBoundingClientRect().height;
+    const below = box.bottom - at.bottom;
+    const above = at.top - box.top;
+    setUp(below < height + 8 && above > below);
+  }, [open]);
+
   useEffect(() => {
     if (!open) return;
-    menu.current?.querySelector<HTMLElement>("[role=menuitem]")?.focus();
+    menu.current?.querySelector<HTMLElement>("[role=menuitem]")?.focus({ preventScroll: true });
     const onDown = (e: MouseEvent) => {
       if (!wrap.current?.contains(e.target as Node)) {
         setOpen(false);
@@ -80,7 +98,7 @@ export function Menu(props: {
         {icon}
       </button>
       {open && (
-        <div ref={menu} role="menu" aria-label={label} className={`parley-menu${menuClassName ? ` ${menuClassName}` : ""}`} onKeyDown={onKeyDown}>
+        <div ref={menu} role="menu" aria-label={label} className={`parley-menu${up ? " parley-menu-up" : ""}${menuClassName ? ` ${menuClassName}` : ""}`} onKeyDown={onKeyDown}>
           {items.map((item) => (
             <button
               key={item.label}

@@ -3,6 +3,7 @@ import type { ChatMessage } from "@parley/client";
 import type { Attachment, DeleteScope } from "@parley/protocol";
 import { dayKey, dayLabel, isEmojiOnly, timeOfDay } from "../format.js";
 import { Avatar } from "./avatar.js";
+import { Icon } from "./icon.js";
 import { ImageViewer } from "./image-viewer.js";
 import { Menu, type MenuItem } from "./message-actions.js";
 import { MessageText } from "./message-text.js";
@@ -122,7 +123,7 @@ function Attachments(props: { message: ChatMessage; onResize: () => void; onView
           </button>
         ) : (
           <a key={a.id} href={a.url} target="_blank" rel="noopener noreferrer" download={a.name} className="parley-attachment-file">
-            📎 {a.name}
+            <Icon name="file" size={16} /> {a.name}
             <span className="parley-attachment-size" aria-hidden="true">
               {" "}
               {fileSize(a.size)}
@@ -355,7 +356,7 @@ function MessageItem(props: ItemProps) {
           {onReact && (
             <Menu
               label="React"
-              icon="☺"
+              icon={<Icon name="smile" />}
               className="parley-hover-only"
               menuClassName="parley-reaction-menu"
               onOpenChange={setMenuOpen}
@@ -364,23 +365,23 @@ function MessageItem(props: ItemProps) {
           )}
           {onReply && (
             <button type="button" className="parley-action parley-hover-only" aria-label="Reply" title="Reply" onClick={() => void onReply(id)}>
-              ↩
+              <Icon name="reply" />
             </button>
           )}
           {canEdit && (
             <button type="button" className="parley-action parley-hover-only" aria-label="Edit" title="Edit" onClick={() => setEditing(id)}>
-              ✎
+              <Icon name="edit" />
             </button>
           )}
           {canDelete && (
             <button type="button" className="parley-action parley-hover-only" aria-label="Delete" title="Delete" onClick={() => setConfirming(true)}>
-              🗑
+              <Icon name="trash" />
             </button>
           )}
           {moreItems.length > 0 || onReact ? (
             <Menu
               label="More actions"
-              icon="⋯"
+              icon={<Icon name="more" />}
               onOpenChange={setMenuOpen}
               items={[
                 ...(onReact ? reactions.slice(0, 4).map((emoji) => ({ label: `React with ${emoji}`, content: emoji, onSelect: () => react(emoji) })) : []),

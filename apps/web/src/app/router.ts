@@ -1,0 +1,55 @@
+import { useSyncExternalStore } from "react";
+
+/** A page of the web app, parsed from the address bar's path. */
+export type Route =
+  | { page: "inbox"; conversationId: string | null }
+  | { page: "desk"; conversationId: string | null }
+  | { page: "support" }
+  | { page: "dev-login" }
+  | { page: "not-found" };
+
+const listeners = new Set<() => void>();
+
+function notify(): void {
+  for (const listener of [...listeners]) listener();
+}
+
+if (typeof window !== "undefined") window.addEventListener("popstate", notify);
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+const getPath = () => window.location.pathname;
+
+/** Reads a route from a path: `/`, `/c/<id>`, `/desk`, `/desk/c/<id>`, `/support`, `/dev/login`. */
+export function parseRoute(path: string): Route {
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts.length === 0) return { page: "inbox", conversationId: null };
+  if (parts[0] === "c" && parts.length === 2) return { page: "inbox", conversationId: parts[1]! };
+  if (parts[0] === "desk" && parts.length === 1) return { page: "desk", conversationId: null };
+  if (parts[0] === "desk" && parts[1] === "c" && parts.length === 3) return { page: "desk", conversationId: parts[2]! };
+  if (parts[0] === "support" && parts.length === 1) return { page: "support" };
+  if (parts[0] === "dev" && parts[1] === "login" && parts.length === 2) return { page: "dev-login" };
+  return { page: "not-found" };
+}
+
+/** The path of a conversation in the inbox or in the desk. */
+export function conversationPath(conversationId: string, desk = false): string {
+  return `${desk ? "/desk" : ""}/c/${encodeURIComponent(conversationId)}`;
+}
+
+/** Goes to a path of the app without reloading (a new history entry, or replacing this one). */
+export function navigate(path: string, options: { replace?: boolean } = {}): void {
+  if (path === window.location.pathname) return;
+  if (options.replace) window.history.replaceState(null, "", path);
+  else window.history.pushState(null, "", path);
+  notify();
+}
+
+/** The current route; re-renders on navigation and on Back/Forward. */
+export function useRoute(): Route {
+  const path = useSyncExternalStore(subscribe, getPath, getPath);
+  return parseRoute(path);
+}

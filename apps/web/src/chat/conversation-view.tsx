@@ -1,0 +1,141 @@
+import { useState, type DragEvent } from "react";
+import { ParleyClientError } from "@parley/client";
+import { Composer, MessageList, TypingIndicator, useComposerDraft, useConnection, useConversation, useParley } from "@parley/react";
+import { ConversationHeader } from "./conversation-header.js";
+import { isModerator, isOperator, titleOf } from "./conversation-info.js";
+
+/** Resolve, Reopen and Assign to me for operators in support conversations. */
+function SupportActions({ conversationId }: { conversationId: string }) {
+  const client = useParley();
+  const { conversation, members, handle } = useConversation(conversationId);
+  const { user } = useConnection();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (!conversation || conversation.kind !== "support" || !isOperator(user?.roles)) return null;
+  const joined = members.some((m) => m.userId === user?.id);
+  const run = (action: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    action()
+      .catch((err: unknown) => setError(err instanceof ParleyClientError ? err.message : String(err)))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <>
+      {!joined && conversation.status === "open" && (
+        <button type="button" className="button" disabled={busy} onClick={() => run(() => handle.join())}>
+          Assign to me
+        </button>
+      )}
+      {conversation.status === "open" ? (
+        <button type="button" className="button primary" disabled={busy} onClick={() => run(() => client.request("conversation:resolve", { conversationId }))}>
+          Resolve
+        </button>
+      ) : (
+        <button
+          type="button"
+          className="button"
+          disabled={busy}
+          onClick={() => run(() => client.api("PATCH", `/v1/conversations/${encodeURIComponent(conversationId)}`, { status: "open" }))}
+        >
+          Reopen
+        </button>
+      )}
+      {error && (
+        <span className="action-error" role="alert">
+          {error}
+        </span>
+      )}
+    </>
+  );
+}
+
+function loadError(error: ParleyClientError | null): string {
+  if (!error) return "This conversation could not be loaded.";
+  if (error.code === "forbidden") return "You don't have access to this conversation.";
+  if (error.code === "not_found") return "This conversation doesn't exist.";
+  return error.message;
+}
+
+/**
+ * One conversation: header, messages, who is typing and the composer. Files
+ * dropped anywhere on it are attached to the message being written.
+ */
+export function ConversationView(props: { conversationId: string; onBack?: () => void; emptyText?: string; visitor?: boolean }) {
+  const { conversationId, onBack, emptyText, visitor = false } = props;
+  const chat = useConversation(conversationId);
+  const draft = useComposerDraft(conversationId);
+  const { user } = useConnection();
+  const [dragging, setDragging] = useState(false);
+  const me = user?.id ?? null;
+  const { conversation, members } = chat;
+  const title = visitor ? "Support" : titleOf(conversation, members, me);
+  const closed = conversation?.status === "closed";
+  const operator = isOperator(user?.roles);
+
+  const dropFiles = {
+    onDragOver: (e: DragEvent) => {
+      if (closed || !e.dataTransfer.types.includes("Files")) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "copy";
+      setDragging(true);
+    },
+    onDragLeave: (e: DragEvent) => {
+      if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+    },
+    onDrop: (e: DragEvent) => {
+      setDragging(false);
+      if (closed || e.dataTransfer.files.length === 0) return;
+      e.preventDefault();
+      draft.addFiles([...e.dataTransfer.files]);
+    },
+  };
+
+  if (chat.status === "error" && !conversation) {
+    return (
+      <section className="conversation" aria-label="Conversation">
+        <ConversationHeader conversation={null} members={[]} title="Unavailable" me={me} onBack={onBack} />
+        <div className="empty-state">
+          <p>{loadError(chat.error)}</p>
+        </div>
+      </section>
+    );
+  }
+
+  const closedNote = visitor
+    ? "This conversation was resolved. Thanks for getting in touch!"
+    : operator
+      ? "This conversation is resolved. Reopen it to reply."
+      : "This conversation is closed.";
+
+  return (
+    <section className={`conversation${dragging ? " dragging" : ""}`} aria-label={title} {...dropFiles}>
+      <ConversationHeader
+        conversation={conversation}
+        members={members}
+        title={title}
+        me={me}
+        onBack={onBack}
+        actions={visitor ? <span className="muted small">We&apos;ll reply as soon as we can</span> : <SupportActions conversationId={conversationId} />}
+      />
+      <MessageList
+        conversationId={conversationId}
+        emptyText={emptyText ?? "No messages yet — say hello"}
+        canDeleteForEveryone={isModerator(user?.roles)}
+        className="conversation-messages"
+      />
+      <TypingIndicator conversationId={conversationId} className="conversation-typing" />
+      <Composer
+        conversationId={conversationId}
+        disabled={closed}
+        disabledNote={closedNote}
+        placeholder={conversation?.kind === "channel" && conversation.title ? `Message #${conversation.title}` : "Message"}
+      />
+      {dragging && (
+        <div className="drop-overlay" aria-hidden="true">
+          Drop files to attach
+        </div>
+      )}
+    </section>
+  );
+}

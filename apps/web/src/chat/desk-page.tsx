@@ -1,0 +1,172 @@
+import { useState, type KeyboardEvent } from "react";
+import type { ConversationSummary } from "@parley/protocol";
+import { Avatar, ConversationList, badge, relativeTime, useConnection, useConversation, useInbox } from "@parley/react";
+import { conversationPath, navigate } from "../app/router.js";
+import { ConversationView } from "./conversation-view.js";
+import { isAssigned, visitorOf } from "./conversation-info.js";
+
+type Tab = "mine" | "unassigned" | "all";
+type StatusFilter = "open" | "closed";
+
+const TABS: Array<{ id: Tab; label: string }> = [
+  { id: "mine", label: "Mine" },
+  { id: "unassigned", label: "Unassigned" },
+  { id: "all", label: "All" },
+];
+
+function inTab(c: ConversationSummary, tab: Tab, me: string | null): boolean {
+  if (c.kind !== "support") return false;
+  if (tab === "mine") return c.members.some((m) => m.userId === me);
+  if (tab === "unassigned") return !isAssigned(c);
+  return true;
+}
+
+/** The visitor and the conversation's details, beside the thread. */
+function DetailsPanel({ conversationId, summary }: { conversationId: string; summary: ConversationSummary | undefined }) {
+  const { conversation, members } = useConversation(conversationId);
+  const visitor = summary ? visitorOf(summary) : (members[0] ?? null);
+  const operators = (summary?.members ?? members).filter((m) => m.userId !== visitor?.userId);
+  const metadata = conversation?.metadata ?? summary?.metadata ?? {};
+  const email = typeof metadata.email === "string" ? metadata.email : null;
+  const page = typeof metadata.page === "string" ? metadata.page : null;
+  const created = conversation?.createdAt ?? summary?.createdAt;
+  return (
+    <aside className="details" aria-label="Conversation details">
+      {visitor && (
+        <div className="details-visitor">
+          <Avatar userId={visitor.userId} name={visitor.name} size={56} />
+          <h3>{visitor.name}</h3>
+          <p className="muted small">Visitor</p>
+        </div>
+      )}
+      <dl className="details-list">
+        <dt>Status</dt>
+        <dd>{(conversation?.status ?? summary?.status) === "closed" ? "Resolved" : "Open"}</dd>
+        <dt>Assigned to</dt>
+        <dd>{operators.length > 0 ? operators.map((m) => m.name).join(", ") : "Nobody yet"}</dd>
+        {email && (
+          <>
+            <dt>Email</dt>
+            <dd>
+              <a href={`mailto:${email}`}>{email}</a>
+            </dd>
+          </>
+        )}
+        {page && (
+          <>
+            <dt>Page</dt>
+            <dd>{page}</dd>
+          </>
+        )}
+        {created && (
+          <>
+            <dt>Started</dt>
+            <dd>
+              <time dateTime={created} title={new Date(created).toLocaleString()}>
+                {relativeTime(created)}
+              </time>
+            </dd>
+          </>
+        )}
+        <dt>Conversation</dt>
+        <dd className="mono">{conversationId}</dd>
+      </dl>
+    </aside>
+  );
+}
+
+/** The support desk: visitors' conversations in tabs Mine / Unassigned / All, open or resolved. */
+export function DeskPage({ conversationId }: { conversationId: string | null }) {
+  const { conversations } = useInbox();
+  const { user } = useConnection();
+  const me = user?.id ?? null;
+  const [tab, setTab] = useState<Tab>("mine");
+  const [status, setStatus] = useState<StatusFilter>("open");
+  const filter = (c: ConversationSummary) => inTab(c, tab, me) && c.status === status;
+  const count = (t: Tab) => conversations.filter((c) => inTab(c, t, me) && c.status === status).length;
+  const unread = (t: Tab) => conversations.filter((c) => inTab(c, t, me) && c.status === status).reduce((n, c) => n + c.unreadCount, 0);
+  const summary = conversations.find((c) => c.id === conversationId);
+
+  const onTabKey = (e: KeyboardEvent<HTMLButtonElement>, index: number) => {
+    if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+    e.preventDefault();
+    const next = TABS[(index + (e.key === "ArrowRight" ? 1 : TABS.length - 1)) % TABS.length]!;
+    setTab(next.id);
+    document.getElementById(`desk-tab-${next.id}`)?.focus();
+  };
+
+  return (
+    <div className="split desk" data-open={conversationId ? "conversation" : "list"}>
+      <aside className="sidebar" aria-label="Support desk">
+        <div className="sidebar-head">
+          <h1>Support desk</h1>
+          <label className="status-filter">
+            <span className="sr-only">Status</span>
+            <select aria-label="Status" value={status} onChange={(e) => setStatus(e.target.value as StatusFilter)}>
+              <option value="open">Open</option>
+              <option value="closed">Resolved</option>
+            </select>
+          </label>
+        </div>
+        <div className="tabs" role="tablist" aria-label="Conversations to show">
+          {TABS.map((t, index) => {
+            const n = unread(t.id);
+            return (
+              <button
+                key={t.id}
+                id={`desk-tab-${t.id}`}
+                type="button"
+                role="tab"
+                aria-label={t.label}
+                aria-describedby={`desk-tab-${t.id}-count`}
+                aria-selected={tab === t.id}
+                aria-controls="desk-panel"
+                tabIndex={tab === t.id ? 0 : -1}
+                className="tab"
+                onClick={() => setTab(t.id)}
+                onKeyDown={(e) => onTabKey(e, index)}
+              >
+                {t.label}
+                <span className="tab-count" data-unread={n > 0} aria-hidden="true">
+                  {n > 0 ? badge(n) : count(t.id)}
+                </span>
+                <span id={`desk-tab-${t.id}-count`} className="sr-only">
+                  {n > 0 ? `${n} unread` : `${count(t.id)} conversations`}
+                </span>
+              </button>
+            );
+          })}
+        </div>
+        <div id="desk-panel" role="tabpanel" aria-labelledby={`desk-tab-${tab}`} className="tab-panel">
+          <ConversationList
+            selectedId={conversationId}
+            onSelect={(id) => navigate(conversationPath(id, true))}
+            filter={filter}
+            emptyText={
+              <span className="sidebar-note">
+                {tab === "mine" ? "Nothing assigned to you" : tab === "unassigned" ? "Every conversation has someone" : "No conversations"}
+                {status === "closed" ? " among resolved ones." : "."}
+              </span>
+            }
+          />
+        </div>
+      </aside>
+      <main className="main-pane desk-main">
+        {conversationId ? (
+          <div className="desk-thread">
+            <ConversationView key={conversationId} conversationId={conversationId} onBack={() => navigate("/desk")} />
+            <DetailsPanel conversationId={conversationId} summary={summary} />
+          </div>
+        ) : (
+          <div className="empty-state">
+            <div className="empty-illustration" aria-hidden="true">
+              🎧
+            </div>
+            <p className="empty-title">Pick a conversation</p>
+            <p className="muted">Visitors&apos; chats show here as they come in.</p>
+          </div>
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,42 @@
+import { ConversationList, useInbox } from "@parley/react";
+import { conversationPath, navigate } from "../app/router.js";
+import { ConversationView } from "./conversation-view.js";
+
+/** The inbox beside the open conversation; on phones, one or the other. */
+export function InboxPage({ conversationId }: { conversationId: string | null }) {
+  const { totalUnread, status } = useInbox();
+  return (
+    <div className="split" data-open={conversationId ? "conversation" : "list"}>
+      <aside className="sidebar" aria-label="Inbox">
+        <div className="sidebar-head">
+          <h1>Chats</h1>
+          {totalUnread > 0 && <span className="muted small">{totalUnread} unread</span>}
+        </div>
+        {status === "loading" || status === "idle" ? <p className="sidebar-note">Loading conversations…</p> : null}
+        {status === "error" ? (
+          <p className="sidebar-note" role="alert">
+            Conversations could not be loaded.
+          </p>
+        ) : null}
+        <ConversationList
+          selectedId={conversationId}
+          onSelect={(id) => navigate(conversationPath(id))}
+          emptyText={<span className="sidebar-note">No conversations yet</span>}
+        />
+      </aside>
+      <main className="main-pane">
+        {conversationId ? (
+          <ConversationView key={conversationId} conversationId={conversationId} onBack={() => navigate("/")} />
+        ) : (
+          <div className="empty-state">
+            <div className="empty-illustration" aria-hidden="true">
+              💬
+            </div>
+            <p className="empty-title">Pick a conversation</p>
+            <p className="muted">Choose a chat on the left to read and reply.</p>
+          </div>
+        )}
+      </main>
+    </div>
+  );
+}

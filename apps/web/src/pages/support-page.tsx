@@ -1,0 +1,165 @@
+import { useEffect, useState, type FormEvent } from "react";
+import { createParleyClient, type ParleyClient } from "@parley/client";
+import { ConnectionBanner, ParleyProvider, useConnection, useParley } from "@parley/react";
+import { postJson, type ServerInfo } from "../app/server-info.js";
+import { forgetGuest, storedGuest, storeGuest, type GuestSession } from "../app/session.js";
+import { ConversationView } from "../chat/conversation-view.js";
+
+function PreChatForm({ onStarted }: { onStarted: (guest: GuestSession) => void }) {
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const trimmed = name.trim();
+    if (!trimmed) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const { token, expiresAt } = await postJson<{ token: string; expiresAt: string | null }>("/v1/guests", { name: trimmed });
+      const guest: GuestSession = { token, expiresAt, name: trimmed, conversationId: null, ...(email.trim() ? { email: email.trim() } : {}) };
+      storeGuest(guest);
+      onStarted(guest);
+    } catch (err) {
+      setError((err as Error).message);
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="stack" onSubmit={(e) => void submit(e)}>
+      <label className="field">
+        <span>Your name</span>
+        <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" required maxLength={100} />
+      </label>
+      <label className="field">
+        <span>
+          Email <span className="muted">(optional)</span>
+        </span>
+        <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="email" maxLength={200} />
+      </label>
+      {error && (
+        <p className="notice" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit" className="button primary" disabled={busy || name.trim() === ""}>
+        {busy ? "Starting…" : "Start chat"}
+      </button>
+    </form>
+  );
+}
+
+/** Opens the visitor's support conversation (creating it the first time) and shows it. */
+function VisitorChat({ guest, onReset }: { guest: GuestSession; onReset: () => void }) {
+  const client = useParley();
+  const { status, error } = useConnection();
+  const [conversationId, setConversationId] = useState(guest.conversationId);
+  const [failure, setFailure] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (conversationId) return;
+    let live = true;
+    client
+      .createConversation({ kind: "support", ...(guest.email ? { metadata: { email: guest.email, page: "/support" } } : { metadata: { page: "/support" } }) })
+      .then(
+        (conversation) => {
+          storeGuest({ ...guest, conversationId: conversation.id });
+          if (live) setConversationId(conversation.id);
+        },
+        (err: Error) => live && setFailure(err.message),
+      );
+    return () => {
+      live = false;
+    };
+  }, [client, conversationId, guest]);
+
+  useEffect(() => {
+    if (status === "disconnected" && error?.code === "unauthenticated") onReset();
+  }, [status, error, onReset]);
+
+  if (failure) {
+    return (
+      <div className="empty-state">
+        <p role="alert">{failure}</p>
+        <button type="button" className="button" onClick={onReset}>
+          Start again
+        </button>
+      </div>
+    );
+  }
+  if (!conversationId) return <div className="empty-state muted">Starting your chat…</div>;
+  return (
+    <ConversationView
+      conversationId={conversationId}
+      visitor
+      emptyText={`Hi ${guest.name}! Tell us how we can help — we'll reply as soon as we can.`}
+    />
+  );
+}
+
+/** `/support`: a visitor's chat with the support team, kept in this browser. */
+export function SupportPage({ info }: { info: ServerInfo | null }) {
+  const [guest, setGuest] = useState<GuestSession | null>(() => storedGuest());
+  const [client, setClient] = useState<ParleyClient | null>(null);
+
+  useEffect(() => {
+    if (!guest) return;
+    const created = createParleyClient({ url: window.location.origin, token: guest.token });
+    setClient(created);
+    return () => {
+      created.close();
+      setClient(null);
+    };
+  }, [guest]);
+
+  const reset = () => {
+    forgetGuest();
+    setGuest(null);
+  };
+
+  if (!guest || !client) {
+    return (
+      <main className="centered-page support-page">
+        <div className="card">
+          <div className="brand brand-large" aria-hidden="true">
+            <span className="brand-mark">P</span> Support
+          </div>
+          <h1>Chat with us</h1>
+          {info && !info.guests ? (
+            <p className="notice">Support chat isn&apos;t available on this server.</p>
+          ) : (
+            <>
+              <p className="muted">Tell us your name and we&apos;ll be right with you. We&apos;ll reply as soon as we can.</p>
+              <PreChatForm onStarted={setGuest} />
+            </>
+          )}
+        </div>
+      </main>
+    );
+  }
+  return (
+    <ParleyProvider client={client}>
+      <div className="app support-app">
+        <header className="app-header">
+          <div className="brand">
+            <span className="brand-mark" aria-hidden="true">
+              P
+            </span>
+            <span className="brand-name">Support</span>
+          </div>
+          <div className="header-end">
+            <span className="muted small">Chatting as {guest.name}</span>
+            <button type="button" className="button subtle" onClick={reset}>
+              New chat
+            </button>
+          </div>
+        </header>
+        <ConnectionBanner className="connection-banner" />
+        <div className="app-body support-body">
+          <VisitorChat guest={guest} onReset={reset} />
+        </div>
+      </div>
+    </ParleyProvider>
+  );
+}
