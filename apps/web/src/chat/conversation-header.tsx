@@ -33,8 +33,10 @@ export function ConversationHeader(props: {
   me: string | null;
   onBack?: () => void;
   actions?: ReactNode;
+  /** Replaces the presence line (e.g. for visitors). */
+  subtitle?: ReactNode;
 }) {
-  const { conversation, members, title, me, onBack, actions } = props;
+  const { conversation, members, title, me, onBack, actions, subtitle } = props;
   const kind = conversation?.kind;
   const other = kind === "direct" ? members.find((m) => m.userId !== me) : undefined;
   return (
@@ -54,7 +56,9 @@ export function ConversationHeader(props: {
       <div className="conversation-heading">
         <h2>{title}</h2>
         <div className="conversation-subtitle">
-          {other ? (
+          {subtitle ? (
+            <span className="presence-line">{subtitle}</span>
+          ) : other ? (
             <DirectPresence userId={other.userId} />
           ) : kind === "channel" ? (
             <span className="presence-line">

@@ -3,9 +3,12 @@ import type { ConversationSummary, Conversation, Member } from "@parley/protocol
 /** A conversation's name as its header shows it: its title, or the other people's names. */
 export function titleOf(conversation: Conversation | null, members: readonly Pick<Member, "userId" | "name">[], me: string | null): string {
   if (conversation?.title) return conversation.title;
+  if (conversation?.kind === "support") {
+    const visitor = members[0];
+    return visitor && visitor.userId !== me ? visitor.name : "Support";
+  }
   const others = members.filter((m) => m.userId !== me).map((m) => m.name);
   if (others.length > 0) return others.join(", ");
-  if (conversation?.kind === "support") return "Support";
   return conversation ? "Conversation" : "Loading…";
 }
 

@@ -50,6 +50,16 @@ function SupportActions({ conversationId }: { conversationId: string }) {
   );
 }
 
+/** For visitors: who is answering, and when to expect a reply. */
+function VisitorSubtitle({ members, me }: { members: readonly { userId: string; name: string }[]; me: string | null }) {
+  const operators = members.filter((m) => m.userId !== me).map((m) => m.name);
+  return (
+    <>
+      {operators.length > 0 ? `${operators.join(", ")} · ` : ""}We&apos;ll reply as soon as we can
+    </>
+  );
+}
+
 function loadError(error: ParleyClientError | null): string {
   if (!error) return "This conversation could not be loaded.";
   if (error.code === "forbidden") return "You don't have access to this conversation.";
@@ -116,7 +126,8 @@ export function ConversationView(props: { conversationId: string; onBack?: () =>
         title={title}
         me={me}
         onBack={onBack}
-        actions={visitor ? <span className="muted small">We&apos;ll reply as soon as we can</span> : <SupportActions conversationId={conversationId} />}
+        subtitle={visitor ? <VisitorSubtitle members={members} me={me} /> : undefined}
+        actions={visitor ? undefined : <SupportActions conversationId={conversationId} />}
       />
       <MessageList
         conversationId={conversationId}

@@ -8,6 +8,11 @@ import { isAssigned, visitorOf } from "./conversation-info.js";
 type Tab = "mine" | "unassigned" | "all";
 type StatusFilter = "open" | "closed";
 
+const STATUSES: Array<{ id: StatusFilter; label: string }> = [
+  { id: "open", label: "Open" },
+  { id: "closed", label: "Resolved" },
+];
+
 const TABS: Array<{ id: Tab; label: string }> = [
   { id: "mine", label: "Mine" },
   { id: "unassigned", label: "Unassigned" },
@@ -100,13 +105,29 @@ export function DeskPage({ conversationId }: { conversationId: string | null }) 
       <aside className="sidebar" aria-label="Support desk">
         <div className="sidebar-head">
           <h1>Support desk</h1>
-          <label className="status-filter">
-            <span className="sr-only">Status</span>
-            <select aria-label="Status" value={status} onChange={(e) => setStatus(e.target.value as StatusFilter)}>
-              <option value="open">Open</option>
-              <option value="closed">Resolved</option>
-            </select>
-          </label>
+          <div className="segmented" role="radiogroup" aria-label="Status">
+            {STATUSES.map((st) => (
+              <button
+                key={st.id}
+                type="button"
+                role="radio"
+                aria-checked={status === st.id}
+                tabIndex={status === st.id ? 0 : -1}
+                className="segment"
+                onClick={() => setStatus(st.id)}
+                onKeyDown={(e) => {
+                  if (e.key !== "ArrowRight" && e.key !== "ArrowLeft" && e.key !== "ArrowUp" && e.key !== "ArrowDown") return;
+                  e.preventDefault();
+                  const next = status === "open" ? "closed" : "open";
+                  setStatus(next);
+                  (e.currentTarget.parentElement?.querySelector(`[data-status="${next}"]`) as HTMLElement | null)?.focus();
+                }}
+                data-status={st.id}
+              >
+                {st.label}
+              </button>
+            ))}
+          </div>
         </div>
         <div className="tabs" role="tablist" aria-label="Conversations to show">
           {TABS.map((t, index) => {

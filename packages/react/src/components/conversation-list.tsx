@@ -54,9 +54,14 @@ function RowPresence({ userId }: { userId: string }) {
 /** A conversation's title: its own, or the other members' names. */
 export function conversationTitle(conversation: ConversationSummary, me: string | null): string {
   if (conversation.title) return conversation.title;
+  // A support conversation is named after its visitor, who opened it (for the visitor: "Support").
+  if (conversation.kind === "support") {
+    const visitor = conversation.members[0];
+    return visitor && visitor.userId !== me ? visitor.name : "Support";
+  }
   const others = conversation.members.filter((m) => m.userId !== me).map((m) => m.name);
   if (others.length > 0) return others.join(", ");
-  return conversation.kind === "support" ? "Support" : "Conversation";
+  return "Conversation";
 }
 
 /** The last message in a few words: "You: …", "Bob: …" in groups, attachments in words. */

@@ -537,7 +537,7 @@ export function MessageListView(props: MessageListViewProps) {
                   <span>Unread messages</span>
                 </div>
               )}
-              <div className={`parley-group${group.own ? " parley-group-own" : ""}${avatar ? " parley-with-avatar" : ""}`}>
+              <div className={`parley-group${group.own ? " parley-group-own" : ""}${group.system ? " parley-group-system" : ""}${avatar ? " parley-with-avatar" : ""}`}>
                 {avatar && <Avatar userId={group.senderId} name={group.senderName} size={32} />}
                 <div className="parley-group-body">
                   {!group.system && showSenderNames && !group.own && <div className="parley-sender">{group.senderName}</div>}
