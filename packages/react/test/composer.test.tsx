@@ -1,0 +1,137 @@
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ParleyClient } from "@parley/client";
+import { Composer, MessageList, ParleyProvider } from "@parley/react";
+import { eventually, statusIs } from "../../client/test/support/wait.js";
+import { Clients, directConversation, restSend } from "./support/live-server.js";
+
+const clients = new Clients();
+afterEach(async () => {
+  cleanup();
+  await clients.close();
+});
+
+function Chat({ client, id }: { client: ParleyClient; id: string }) {
+  return (
+    <ParleyProvider client={client}>
+      <MessageList conversationId={id} />
+      <Composer conversationId={id} />
+    </ParleyProvider>
+  );
+}
+
+const box = () => screen.getByRole("textbox", { name: "Message" }) as HTMLTextAreaElement;
+
+function chooseFiles(container: HTMLElement, files: File[]) {
+  const input = container.querySelector<HTMLInputElement>("input[type=file]")!;
+  fireEvent.change(input, { target: { files } });
+}
+
+describe("Composer", () => {
+  it("uploads attached files with a preview each, says clearly which are too large or of a refused type, and sends the rest", async () => {
+    const al = clients.client("fa");
+    const bo = clients.client("fb");
+    await statusIs(bo, "connected");
+    const id = await directConversation("fa", "fb");
+    const boChat = bo.conversation(id);
+    await boChat.open();
+    const { container } = render(<Chat client={al} id={id} />);
+    await screen.findByText("No messages yet — say hello");
+
+    expect(screen.getByRole("button", { name: "Attach" })).toBeTruthy();
+    chooseFiles(container, [
+      new File(["hello parley"], "notes.txt", { type: "text/plain" }),
+      new File([new Uint8Array(10 * 1024 * 1024 + 1024)], "huge.txt", { type: "text/plain" }),
+      new File(["MZ"], "tool.exe", { type: "application/x-msdownload" }),
+    ]);
+    const attachments = screen.getByRole("list", { name: "Attachments" });
+    expect(within(attachments).getAllByRole("listitem")).toHaveLength(3);
+    expect(within(attachments).getByText("notes.txt")).toBeTruthy();
+
+    await waitFor(() => expect(within(attachments).getByText(/^huge\.txt:/).closest("[role=alert]")?.textContent).toBe("huge.txt: Too large to send"), {
+      timeout: 10_000,
+    });
+    await waitFor(() =>
+      expect(within(attachments).getByText(/^tool\.exe:/).closest("[role=alert]")?.textContent).toBe("tool.exe: This type of file can't be sent"),
+    );
+    // Neither would pass on another try, so neither offers one.
+    expect(within(attachments).queryByRole("button", { name: /again/ })).toBeNull();
+    await waitFor(() => expect(within(attachments).queryByRole("progressbar")).toBeNull());
+
+    fireEvent.click(screen.getByRole("button", { name: "Remove huge.txt" }));
+    fireEvent.click(screen.getByRole("button", { name: "Remove tool.exe" }));
+    fireEvent.change(box(), { target: { value: "the notes" } });
+    fireEvent.keyDown(box(), { key: "Enter" });
+    expect(screen.queryByRole("list", { name: "Attachments" })).toBeNull();
+
+    await eventually(() => boChat.getSnapshot().messages.some((m) => m.text === "the notes" && m.attachments[0]?.name === "notes.txt"), 5_000, "Bo gets the file");
+    expect(boChat.getSnapshot().messages.find((m) => m.text === "the notes")!.type).toBe("file");
+    const link = await screen.findByRole("link", { name: /notes\.txt/ });
+    expect(link.getAttribute("rel")).toBe("noopener noreferrer");
+  });
+
+  it("attaches a pasted image", async () => {
+    const al = clients.client("ga");
+    await statusIs(al, "connected");
+    const id = await directConversation("ga", "gb");
+    render(<Chat client={al} id={id} />);
+    await screen.findByText("No messages yet — say hello");
+    const png = new File([Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])], "pasted.png", { type: "image/png" });
+    fireEvent.paste(box(), { clipboardData: { files: [png], types: ["Files"] } });
+    const attachments = screen.getByRole("list", { name: "Attachments" });
+    expect(within(attachments).getByText("pasted.png")).toBeTruthy();
+  });
+
+  it("answers a message chosen with Reply (Esc cancels), and the answer quotes it", async () => {
+    const al = clients.client("ha");
+    const bo = clients.client("hb");
+    await statusIs(bo, "connected");
+    const id = await directConversation("ha", "hb");
+    const original = await restSend(id, "hb", "Is Saturday still on?");
+    render(<Chat client={al} id={id} />);
+    const message = (await screen.findByText("Is Saturday still on?")).closest(".parley-message") as HTMLElement;
+
+    fireEvent.click(within(message).getByRole("button", { name: "Reply" }));
+    expect(screen.getByText("Replying to Hb")).toBeTruthy();
+    expect(document.activeElement).toBe(box());
+    fireEvent.keyDown(box(), { key: "Escape" });
+    expect(screen.queryByText("Replying to Hb")).toBeNull();
+
+    fireEvent.click(within(message).getByRole("button", { name: "Reply" }));
+    fireEvent.change(box(), { target: { value: "Yes it is" } });
+    fireEvent.keyDown(box(), { key: "Enter" });
+    expect(screen.queryByText("Replying to Hb")).toBeNull();
+
+    const quote = await screen.findByRole("button", { name: "Reply to Hb: Is Saturday still on?" });
+    expect(quote.closest(".parley-message")?.textContent).toContain("Yes it is");
+    const boChat = bo.conversation(id);
+    await boChat.open();
+    await eventually(() => boChat.getSnapshot().messages.some((m) => m.text === "Yes it is" && m.replyTo === original.id), 5_000, "the reply names the original");
+  });
+
+  it("↑ in an empty composer edits the user's last message inline", async () => {
+    const al = clients.client("ia");
+    await statusIs(al, "connected");
+    const id = await directConversation("ia", "ib");
+    await restSend(id, "ia", "first");
+    await restSend(id, "ia", "secnd");
+    await restSend(id, "ib", "from the other side");
+    render(<Chat client={al} id={id} />);
+    await screen.findByText("from the other side");
+
+    fireEvent.change(box(), { target: { value: "draft" } });
+    fireEvent.keyDown(box(), { key: "ArrowUp" });
+    expect(screen.queryByRole("textbox", { name: "Edit message" })).toBeNull();
+
+    fireEvent.change(box(), { target: { value: "" } });
+    fireEvent.keyDown(box(), { key: "ArrowUp" });
+    const edit = screen.getByRole("textbox", { name: "Edit message" }) as HTMLTextAreaElement;
+    await waitFor(() => expect(edit.value).toBe("secnd"));
+    fireEvent.change(edit, { target: { value: "second" } });
+    fireEvent.keyDown(edit, { key: "Enter" });
+    expect(screen.queryByRole("textbox", { name: "Edit message" })).toBeNull();
+    const edited = await screen.findByText("second");
+    await waitFor(() => expect(edited.closest(".parley-message")?.textContent).toContain("(edited)"));
+    expect(screen.getByText("first")).toBeTruthy();
+  });
+});
