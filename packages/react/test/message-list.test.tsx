@@ -128,7 +128,7 @@ describe("MessageListView", () => {
     render(<MessageListView messages={messages} currentUserId="alice" onReact={onReact} now={NOW} />);
     expect(screen.getByText("(edited)")).toBeTruthy();
     expect(screen.getByText("Message deleted")).toBeTruthy();
-    const thumbs = screen.getByRole("button", { name: "👍 2, by alice, carol" });
+    const thumbs = screen.getByRole("button", { name: "👍 2, by you, carol" });
     expect(thumbs.getAttribute("aria-pressed")).toBe("true");
     fireEvent.click(thumbs);
     expect(onReact).toHaveBeenCalledWith(messages[2]!.id, "👍", false);
@@ -248,6 +248,21 @@ describe("MessageListView", () => {
     const target = document.querySelector(`[data-id="${original.id}"]`)!;
     expect(scrolled.mock.contexts[0]).toBe(target);
     expect(target.classList.contains("parley-highlight")).toBe(true);
+  });
+
+  it("loads older pages when the quoted message is not loaded yet, then jumps to it", () => {
+    const original = msg({ text: "Way back" });
+    const reply = mine({ text: "About that", replyTo: original.id });
+    const scrolled = vi.fn();
+    Element.prototype.scrollIntoView = scrolled;
+    const onLoadOlder = vi.fn();
+    const { rerender } = render(<MessageListView messages={[reply]} hasOlder onLoadOlder={onLoadOlder} currentUserId="alice" now={NOW} />);
+    fireEvent.click(screen.getByRole("button", { name: "Reply to an earlier message" }));
+    expect(onLoadOlder).toHaveBeenCalledTimes(1);
+    expect(scrolled).not.toHaveBeenCalled();
+    rerender(<MessageListView messages={[original, reply]} onLoadOlder={onLoadOlder} currentUserId="alice" now={NOW} />);
+    expect(scrolled.mock.contexts[0]).toBe(document.querySelector(`[data-id="${original.id}"]`));
+    expect(screen.getByRole("button", { name: "Reply to Bob: Way back" })).toBeTruthy();
   });
 
   it("opens an image in a viewer that Esc closes", () => {

@@ -42,6 +42,8 @@ export interface MessageListViewProps {
   onBottomVisible?: () => void;
   /** The signed-in user's id (whose reactions are "mine"). */
   currentUserId?: string | null;
+  /** Names by user id, to say who reacted. @default the ids */
+  userNames?: Readonly<Record<string, string>>;
   /** Shown when there are no messages. @default "No messages yet — say hello" */
   emptyText?: ReactNode;
   /** Reactions offered on every message. @default ["👍", "❤️", "😂", "😮", "😢", "🙏"] */
@@ -135,7 +137,8 @@ function Attachments(props: { message: ChatMessage; onResize: () => void; onView
   );
 }
 
-function Reactions({ message, me, onReact }: { message: ChatMessage; me: string | null; onReact?: MessageListViewProps["onReact"] }) {
+function Reactions(props: { message: ChatMessage; me: string | null; names?: Readonly<Record<string, string>>; onReact?: MessageListViewProps["onReact"] }) {
+  const { message, me, names, onReact } = props;
   const entries = Object.entries(message.reactions).filter(([, users]) => users.length > 0);
   if (entries.length === 0 || message.id === null) return null;
   const id = message.id;
@@ -143,14 +146,15 @@ function Reactions({ message, me, onReact }: { message: ChatMessage; me: string 
     <div className="parley-reactions">
       {entries.map(([emoji, users]) => {
         const mine = me !== null && users.includes(me);
+        const who = users.map((u) => (u === me ? "you" : (names?.[u] ?? u))).join(", ");
         return (
           <button
             key={emoji}
             type="button"
             className="parley-reaction"
             aria-pressed={mine}
-            title={users.join(", ")}
-            aria-label={`${emoji} ${users.length}, by ${users.join(", ")}`}
+            title={who}
+            aria-label={`${emoji} ${users.length}, by ${who}`}
             onClick={() => onReact?.(id, emoji, !mine)}
           >
             {emoji} {users.length}
@@ -198,7 +202,7 @@ type ItemProps = {
   onResize: () => void;
   onView: (a: Attachment) => void;
   onJump: (messageId: string) => void;
-} & Pick<MessageListViewProps, "onRetry" | "onDiscard" | "onEdit" | "onDelete" | "onReact" | "onReply">;
+} & Pick<MessageListViewProps, "onRetry" | "onDiscard" | "onEdit" | "onDelete" | "onReact" | "onReply" | "userNames">;
 
 function copyText(text: string): void {
   if (typeof navigator !== "undefined" && navigator.clipboard) navigator.clipboard.writeText(text).catch(() => undefined);
@@ -309,7 +313,7 @@ function MessageItem(props: ItemProps) {
           </button>
         </div>
       )}
-      {!deleted && <Reactions message={message} me={me} onReact={onReact} />}
+      {!deleted && <Reactions message={message} me={me} names={props.userNames} onReact={onReact} />}
       {confirming && id !== null && (
         <div
           className="parley-confirm"
@@ -490,18 +494,36 @@ export function MessageListView(props: MessageListViewProps) {
     el?.scrollIntoView?.({ block: "nearest" });
   }, [editing]);
 
-  const onJump = (messageId: string) => {
+  // A quoted message that is not loaded yet: load older pages until it is (a few at most), then jump.
+  const pendingJump = useRef<{ id: string; pages: number } | null>(null);
+  const jumpTo = useCallback((messageId: string): boolean => {
     const el = ref.current?.querySelector<HTMLElement>(byIdSelector(messageId));
-    if (!el) {
-      if (hasOlder) onLoadOlder?.();
-      return;
-    }
+    if (!el) return false;
     el.scrollIntoView?.({ block: "center", behavior: "smooth" });
     el.classList.add("parley-highlight");
     setTimeout(() => el.classList.remove("parley-highlight"), 1600);
-    el.querySelector<HTMLElement>(".parley-bubble")?.setAttribute("tabindex", "-1");
-    el.querySelector<HTMLElement>(".parley-bubble")?.focus({ preventScroll: true });
+    const bubble = el.querySelector<HTMLElement>(".parley-bubble");
+    bubble?.setAttribute("tabindex", "-1");
+    bubble?.focus({ preventScroll: true });
+    return true;
+  }, []);
+  const onJump = (messageId: string) => {
+    pendingJump.current = null;
+    if (jumpTo(messageId)) return;
+    if (hasOlder && onLoadOlder) {
+      pendingJump.current = { id: messageId, pages: 1 };
+      onLoadOlder();
+    }
   };
+  useEffect(() => {
+    const pending = pendingJump.current;
+    if (!pending || loadingOlder) return;
+    if (jumpTo(pending.id)) pendingJump.current = null;
+    else if (hasOlder && onLoadOlder && pending.pages < 20) {
+      pending.pages += 1;
+      onLoadOlder();
+    } else pendingJump.current = null;
+  }, [messages, loadingOlder, hasOlder, onLoadOlder, jumpTo]);
 
   const { isAtBottom } = anchor;
   useEffect(() => {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import type { ReactNode } from "react";
 import { useConnection } from "../hooks/use-connection-status.js";
 import { useConversation } from "../hooks/use-conversation.js";
@@ -48,7 +48,8 @@ export function MessageList({ conversationId, autoMarkRead = true, emptyText, ca
     if (ready && unreadAfter === null) setUnreadAfter(conversation.lastReadSeq);
   }, [ready, unreadAfter, conversation.lastReadSeq]);
 
-  const { markRead, messages } = conversation;
+  const { markRead, messages, members } = conversation;
+  const userNames = useMemo(() => Object.fromEntries(members.map((m) => [m.userId, m.name])), [members]);
   const newestFromOthers = messages.reduce((n, m) => (!m.own && m.seq !== null && m.seq > n ? m.seq : n), 0);
   const onBottomVisible = useCallback(() => {
     if (autoMarkRead && tabVisible && ready && newestFromOthers > conversation.lastReadSeq) markRead().catch(() => undefined);
@@ -73,6 +74,7 @@ export function MessageList({ conversationId, autoMarkRead = true, emptyText, ca
       canDeleteForEveryone={canDeleteForEveryone}
       onBottomVisible={onBottomVisible}
       currentUserId={user?.id ?? null}
+      userNames={userNames}
       emptyText={emptyText}
       className={className}
     />
