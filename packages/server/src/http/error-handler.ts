@@ -8,6 +8,7 @@ function fastifyToParley(err: FastifyError): ParleyError | null {
   if (status === 413) return new ParleyError("payload_too_large", err.message);
   if (status === 404) return new ParleyError("not_found", err.message);
   if (status === 429) return new ParleyError("rate_limited", err.message);
+  if (err.code === "FST_ERR_BAD_URL") return new ParleyError("invalid_argument", "The URL is not validly percent-encoded");
   if (status >= 400 && status < 500) return new ParleyError("invalid_argument", err.message);
   return null;
 }

@@ -31,6 +31,10 @@ export async function createHttpApp(ctx: HttpContext, options: HttpAppOptions): 
     logger: options.logger,
     trustProxy: ctx.config.trustProxy,
     bodyLimit: 1024 * 1024,
+    // Ids, refs and user ids may be 200 characters (percent-encoded, more); the default of 100 answered "No route".
+    routerOptions: { maxParamLength: 1024 },
+    // A URL that cannot be decoded is the caller's mistake, answered in Parley's error shape like any other.
+    frameworkErrors: (err, request, reply) => handleHttpError(err, request, reply),
   });
   base.setValidatorCompiler(validatorCompiler);
   base.setSerializerCompiler(serializerCompiler);
