@@ -93,7 +93,9 @@ export class RedisPresence implements PresenceStore {
     for (const id of userIds) pipeline.hkeys(this.#userKey(id));
     const results = (await pipeline.exec()) ?? [];
     const online = new Set<string>();
-    results.forEach(([, fields], i) => {
+    results.forEach(([err, fields], i) => {
+      // A failed lookup counts as offline: the caller then errs on the side of notifying.
+      if (err || !Array.isArray(fields)) return;
       if ((fields as string[]).some((f) => this.#isAlive(f))) online.add(userIds[i]!);
     });
     return online;

@@ -7,6 +7,9 @@ import type { PresenceStore } from "../presence/presence-store.js";
 import { isoNow } from "../storage/mappers.js";
 import type { Database } from "../storage/schema.js";
 
+/** How long a send waits to learn which recipients are online before calling them offline. */
+const PRESENCE_DEADLINE_MS = 250;
+
 /** Webhook types, named `noun.verb`. */
 export type WebhookType =
   | "message.created"
@@ -52,12 +55,30 @@ export class WebhookOutbox implements EventRecorder {
     if (rows.length > 0) await trx.insertInto("webhook_outbox").values(rows).execute();
   }
 
+  /**
+   * Who of these users is online, asked with a short deadline: this runs
+   * inside the send's transaction, and a presence store that is away (Redis
+   * restarting) must neither fail the send nor hold its locks. Unknown
+   * counts as offline, so the host pushes rather than stays silent.
+   */
+  async #onlineOrNone(userIds: readonly string[]): Promise<ReadonlySet<string>> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<ReadonlySet<string>>((resolve) => {
+      timer = setTimeout(() => resolve(new Set()), PRESENCE_DEADLINE_MS);
+    });
+    try {
+      return await Promise.race([this.#presence.online(userIds).catch(() => new Set<string>()), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async #data(event: DomainEvent): Promise<Record<string, unknown> | null> {
     switch (event.type) {
       case "message.created": {
         if (event.message.hidden) return null;
         const ids = event.audience.userIds.filter((id) => id !== event.message.senderId);
-        const online = await this.#presence.online(ids);
+        const online = await this.#onlineOrNone(ids);
         return { message: event.message, recipients: ids.map((userId) => ({ userId, online: online.has(userId) })) };
       }
       case "message.updated":
