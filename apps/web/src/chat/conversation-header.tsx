@@ -38,7 +38,9 @@ export function ConversationHeader(props: {
 }) {
   const { conversation, members, title, me, onBack, actions, subtitle } = props;
   const kind = conversation?.kind;
-  const other = kind === "direct" ? members.find((m) => m.userId !== me) : undefined;
+  // Direct: the other person; support (for operators): the visitor, who opened it.
+  const other =
+    kind === "direct" ? members.find((m) => m.userId !== me) : kind === "support" && members[0]?.userId !== me ? members[0] : undefined;
   return (
     <header className="conversation-header">
       {onBack && (

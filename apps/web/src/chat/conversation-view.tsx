@@ -1,4 +1,4 @@
-import { useState, type DragEvent } from "react";
+import { useState, type DragEvent, type ReactNode } from "react";
 import { ParleyClientError } from "@parley/client";
 import { Composer, MessageList, TypingIndicator, useComposerDraft, useConnection, useConversation, useParley } from "@parley/react";
 import { ConversationHeader } from "./conversation-header.js";
@@ -71,7 +71,15 @@ function loadError(error: ParleyClientError | null): string {
  * One conversation: header, messages, who is typing and the composer. Files
  * dropped anywhere on it are attached to the message being written.
  */
-export function ConversationView(props: { conversationId: string; onBack?: () => void; emptyText?: string; visitor?: boolean }) {
+export function ConversationView(props: {
+  conversationId: string;
+  onBack?: () => void;
+  emptyText?: string;
+  /** Shown to a visitor: their support chat, without the desk's actions. */
+  visitor?: boolean;
+  /** Replaces the note shown above the disabled composer of a closed conversation. */
+  closedNote?: ReactNode;
+}) {
   const { conversationId, onBack, emptyText, visitor = false } = props;
   const chat = useConversation(conversationId);
   const draft = useComposerDraft(conversationId);
@@ -112,11 +120,11 @@ export function ConversationView(props: { conversationId: string; onBack?: () =>
     );
   }
 
-  const closedNote = visitor
+  const closedNote = props.closedNote ?? (visitor
     ? "This conversation was resolved. Thanks for getting in touch!"
     : operator
       ? "This conversation is resolved. Reopen it to reply."
-      : "This conversation is closed.";
+      : "This conversation is closed.");
 
   return (
     <section className={`conversation${dragging ? " dragging" : ""}`} aria-label={title} {...dropFiles}>

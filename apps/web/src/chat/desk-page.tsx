@@ -1,6 +1,6 @@
 import { useState, type KeyboardEvent } from "react";
 import type { ConversationSummary } from "@parley/protocol";
-import { Avatar, ConversationList, badge, relativeTime, useConnection, useConversation, useInbox } from "@parley/react";
+import { Avatar, ConversationList, Icon, badge, relativeTime, useConnection, useConversation, useInbox } from "@parley/react";
 import { conversationPath, navigate } from "../app/router.js";
 import { ConversationView } from "./conversation-view.js";
 import { isAssigned, visitorOf } from "./conversation-info.js";
@@ -181,7 +181,7 @@ export function DeskPage({ conversationId }: { conversationId: string | null }) 
         ) : (
           <div className="empty-state">
             <div className="empty-illustration" aria-hidden="true">
-              🎧
+              <Icon name="headset" size={36} />
             </div>
             <p className="empty-title">Pick a conversation</p>
             <p className="muted">Visitors&apos; chats show here as they come in.</p>

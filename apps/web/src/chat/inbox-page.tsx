@@ -1,4 +1,4 @@
-import { ConversationList, useInbox } from "@parley/react";
+import { ConversationList, Icon, useInbox } from "@parley/react";
 import { conversationPath, navigate } from "../app/router.js";
 import { ConversationView } from "./conversation-view.js";
 
@@ -30,7 +30,7 @@ export function InboxPage({ conversationId }: { conversationId: string | null })
         ) : (
           <div className="empty-state">
             <div className="empty-illustration" aria-hidden="true">
-              💬
+              <Icon name="chat" size={36} />
             </div>
             <p className="empty-title">Pick a conversation</p>
             <p className="muted">Choose a chat on the left to read and reply.</p>

@@ -36,7 +36,7 @@ function PreChatForm({ onStarted }: { onStarted: (guest: GuestSession) => void }
         <span>
           Email <span className="muted">(optional)</span>
         </span>
-        <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="email" maxLength={200} />
+        <input type="email" aria-label="Email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="email" maxLength={200} />
       </label>
       {error && (
         <p className="notice" role="alert">
@@ -94,6 +94,14 @@ function VisitorChat({ guest, onReset }: { guest: GuestSession; onReset: () => v
       conversationId={conversationId}
       visitor
       emptyText={`Hi ${guest.name}! Tell us how we can help — we'll reply as soon as we can.`}
+      closedNote={
+        <>
+          This conversation was resolved. Thanks for getting in touch!{" "}
+          <button type="button" className="link-button" onClick={onReset}>
+            Start a new chat
+          </button>
+        </>
+      }
     />
   );
 }
@@ -150,9 +158,6 @@ export function SupportPage({ info }: { info: ServerInfo | null }) {
           </div>
           <div className="header-end">
             <span className="muted small">Chatting as {guest.name}</span>
-            <button type="button" className="button subtle" onClick={reset}>
-              New chat
-            </button>
           </div>
         </header>
         <ConnectionBanner className="connection-banner" />

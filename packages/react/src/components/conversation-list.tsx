@@ -8,6 +8,7 @@ import { useStoreSelector } from "../hooks/use-store.js";
 import { usePresence } from "../hooks/use-presence.js";
 import { useParley } from "../parley-context.js";
 import { Avatar } from "./avatar.js";
+import { Icon } from "./icon.js";
 
 /** Props of {@link ConversationList}. */
 export interface ConversationListProps {
@@ -22,7 +23,7 @@ export interface ConversationListProps {
 }
 
 const STATUS_TEXT: Record<MessageStatus, [string, string]> = {
-  pending: ["Sending", "🕓"],
+  pending: ["Sending", ""],
   failed: ["Not sent", "!"],
   sent: ["Sent", "✓"],
   delivered: ["Delivered", "✓✓"],
@@ -40,7 +41,7 @@ function OwnStatus({ conversationId, messageId }: { conversationId: string; mess
   const [label, mark] = STATUS_TEXT[status];
   return (
     <span className={`parley-status parley-status-${status}`} data-status={status} role="img" aria-label={label} title={label}>
-      {mark}
+      {status === "pending" ? <Icon name="clock" size={12} /> : mark}
     </span>
   );
 }

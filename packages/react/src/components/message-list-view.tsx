@@ -99,7 +99,7 @@ function StatusMark({ message }: { message: ChatMessage }) {
   const { status } = message;
   const readers = message.readBy.map((r) => r.name).join(", ");
   const title = status === "read" && readers ? `Read by ${readers}` : STATUS_LABEL[status];
-  const mark = status === "pending" ? "🕓" : status === "sent" ? "✓" : status === "failed" ? "!" : "✓✓";
+  const mark = status === "pending" ? <Icon name="clock" size={12} /> : status === "sent" ? "✓" : status === "failed" ? "!" : "✓✓";
   return (
     <span className={`parley-status parley-status-${status}`} data-status={status} role="img" aria-label={title} title={title}>
       {mark}
