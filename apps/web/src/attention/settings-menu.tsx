@@ -13,7 +13,7 @@ export function SettingsMenu() {
 
   useEffect(() => {
     if (!open) return;
-    wrap.current?.querySelector<HTMLElement>("[role=menuitemcheckbox]")?.focus();
+    wrap.current?.querySelector<HTMLElement>("[role^=menuitem]")?.focus();
     const onDown = (e: MouseEvent) => {
       if (!wrap.current?.contains(e.target as Node)) setOpen(false);
     };
@@ -22,7 +22,7 @@ export function SettingsMenu() {
   }, [open]);
 
   const onKeyDown = (e: KeyboardEvent) => {
-    const items = [...(wrap.current?.querySelectorAll<HTMLElement>("[role=menuitemcheckbox]") ?? [])];
+    const items = [...(wrap.current?.querySelectorAll<HTMLElement>("[role^=menuitem]") ?? [])];
     const at = items.indexOf(document.activeElement as HTMLElement);
     if (e.key === "Escape") {
       e.preventDefault();
@@ -91,7 +91,18 @@ export function SettingsMenu() {
             Desktop notifications
           </button>
           {settings.notifications && permission === "denied" && <p className="menu-note">Notifications are blocked in this browser&apos;s site settings.</p>}
-          {settings.notifications && permission === "default" && <p className="menu-note">Turn this off and on to allow notifications.</p>}
+          {settings.notifications && permission === "default" && (
+            <button
+              type="button"
+              role="menuitem"
+              tabIndex={-1}
+              className="parley-menu-item"
+              onClick={() => void Notification.requestPermission().then(setPermission)}
+            >
+              <span className="check" aria-hidden="true" />
+              Allow notifications in this browser…
+            </button>
+          )}
         </div>
       )}
     </div>
