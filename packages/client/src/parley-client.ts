@@ -211,10 +211,11 @@ export class ParleyClient {
     let store = this.#stores.get(conversationId);
     if (!store) {
       const connection = this.#connection;
-      store = new ConversationStore(conversationId, () => ({
-        userId: connection.user?.id ?? null,
-        name: connection.user?.name ?? "",
-      }));
+      store = new ConversationStore(
+        conversationId,
+        () => ({ userId: connection.user?.id ?? null, name: connection.user?.name ?? "" }),
+        this.options.url,
+      );
       this.#stores.set(conversationId, store);
     }
     return store;

@@ -11,6 +11,7 @@ import {
   statusIs,
   type Node,
 } from "./support/harness.js";
+import { demoPhotoPng } from "../../server/src/dev/demo-image.js";
 
 describe("a conversation's state", () => {
   let node: Node;
@@ -46,6 +47,39 @@ describe("a conversation's state", () => {
     await eventually(() => status() === "read", 3_000, "read");
     expect(mine.getSnapshot().messages[0]!.readBy).toMatchObject([{ userId: "bob", name: "Bob" }]);
     expect(mine.getSnapshot().messages[0]!.readBy[0]!.at).not.toBeNull();
+  });
+
+  it("uploads a photo and shows it, pending and stored, with a URL that loads from a page on any origin", async () => {
+    const { alice, mine, theirs } = await pair("alice", "bob");
+    await Promise.all([mine.open(), theirs.open()]);
+    const progress: number[] = [];
+    const photo = await alice.upload(new Blob([demoPhotoPng(64, 48)], { type: "image/png" }), {
+      name: "shoot.png",
+      onProgress: (loaded, total) => progress.push(loaded / total),
+    });
+    expect(photo).toMatchObject({ name: "shoot.png", mimeType: "image/png", width: 64, height: 48 });
+    expect(progress.at(-1)).toBe(1);
+
+    const sending = mine.send({ type: "image", attachments: [photo] });
+    // Pending, it already shows the photo.
+    const pending = mine.getSnapshot().messages.find((m) => m.status === "pending");
+    expect(pending?.attachments[0]?.url).toMatch(new RegExp(`^${node.url}/v1/uploads/`));
+    const stored = await sending;
+
+    const seen = await eventually(() => theirs.getSnapshot().messages.find((m) => m.id === stored.id), 3_000, "the photo at Bob's");
+    const url = seen!.attachments[0]!.url;
+    expect(url.startsWith(`${node.url}/v1/uploads/`)).toBe(true);
+    // The signed URL alone (as an <img> on the host's page would ask) gets the image.
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("image/png");
+  });
+
+  it("refuses an upload of a type the server does not allow, with its code", async () => {
+    const { alice } = await pair("alice", "bob");
+    await expect(alice.upload(new Blob(["#!/bin/sh"], { type: "application/x-sh" }), { name: "run.sh" })).rejects.toMatchObject({
+      code: "invalid_argument",
+    });
   });
 
   it("pages older history with loadOlder until there is none, in seq order", async () => {

@@ -122,10 +122,14 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
   #loadingOlder = false;
   #chatCache = new Map<string, { source: Message; status: MessageStatus; readers: string; chat: ChatMessage }>();
 
-  constructor(id: string, viewer: () => Viewer) {
+  readonly #baseUrl: string;
+
+  /** `baseUrl` is the server's: attachment URLs it gives as paths are made absolute against it. */
+  constructor(id: string, viewer: () => Viewer, baseUrl: string) {
     super();
     this.id = id;
     this.#viewer = viewer;
+    this.#baseUrl = baseUrl;
   }
 
   get conversation(): Conversation | null {
@@ -332,12 +336,12 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
       const chat =
         cached && cached.source === message && cached.status === status && cached.readers === readerKey
           ? cached.chat
-          : toChat(message, own, status, readers);
+          : toChat(message, own, status, readers, this.#baseUrl);
       nextCache.set(key, { source: message, status, readers: readerKey, chat });
       messages.push(chat);
     }
     this.#chatCache = nextCache;
-    for (const send of this.#pending.values()) messages.push(pendingChat(this.id, send, viewer));
+    for (const send of this.#pending.values()) messages.push(pendingChat(this.id, send, viewer, this.#baseUrl));
     return {
       id: this.id,
       conversation: this.#conversation,
@@ -360,7 +364,16 @@ function statusOf(seq: number, others: readonly Member[], readCount: number): Me
   return "sent";
 }
 
-function toChat(message: Message, own: boolean, status: MessageStatus, readers: readonly Member[]): ChatMessage {
+/**
+ * Attachments with URLs a page on another origin can load: the server gives
+ * paths (`/v1/uploads/…`) unless it knows its public URL.
+ */
+function absoluteAttachments(attachments: Message["attachments"], baseUrl: string): Message["attachments"] {
+  if (attachments.every((a) => !a.url.startsWith("/"))) return attachments;
+  return attachments.map((a) => (a.url.startsWith("/") ? { ...a, url: new URL(a.url, baseUrl).toString() } : a));
+}
+
+function toChat(message: Message, own: boolean, status: MessageStatus, readers: readonly Member[], baseUrl: string): ChatMessage {
   return {
     key: message.clientId ?? message.id,
     id: message.id,
@@ -371,7 +384,7 @@ function toChat(message: Message, own: boolean, status: MessageStatus, readers: 
     senderName: message.senderName,
     type: message.type,
     text: message.text,
-    attachments: message.attachments,
+    attachments: absoluteAttachments(message.attachments, baseUrl),
     replyTo: message.replyTo,
     metadata: message.metadata,
     clientId: message.clientId,
@@ -386,7 +399,7 @@ function toChat(message: Message, own: boolean, status: MessageStatus, readers: 
   };
 }
 
-function pendingChat(conversationId: string, send: PendingSend, viewer: Viewer): ChatMessage {
+function pendingChat(conversationId: string, send: PendingSend, viewer: Viewer, baseUrl: string): ChatMessage {
   return {
     key: send.clientId,
     id: null,
@@ -397,7 +410,7 @@ function pendingChat(conversationId: string, send: PendingSend, viewer: Viewer):
     senderName: viewer.name,
     type: send.type,
     text: send.text,
-    attachments: send.attachments,
+    attachments: absoluteAttachments(send.attachments, baseUrl),
     replyTo: send.replyTo,
     metadata: send.metadata,
     clientId: send.clientId,
