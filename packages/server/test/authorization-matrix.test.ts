@@ -15,11 +15,12 @@ describe.each(topologies())("authorization matrix on $name", (topology) => {
   let uploadUrl = "";
   let uploadId = "";
   const outsiders: Record<string, ConnectedClient> = {};
+  let bob: ConnectedClient;
 
   beforeAll(async () => {
     t = await topology.start({ jwtIssuers: [ISSUER], guests: true });
     alice = await t.connect("alice", { name: "Alice" });
-    const bob = await t.connect("bob");
+    bob = await t.connect("bob");
     const group = (
       await t.request("POST", "/v1/conversations", {
         auth: API_KEY,
@@ -53,12 +54,21 @@ describe.each(topologies())("authorization matrix on $name", (topology) => {
       if (name === "group") uploadUrl = m.attachments[0]!.url;
       targets[name] = { conversationId: id, messageId: m.id };
     }
-    void bob;
 
     outsiders["non-member"] = await t.connect("eve", { name: "Eve" });
     outsiders["other issuer, same sub"] = await t.connect("alice", { iss: ISSUER.iss, secret: ISSUER.secret, name: "Alice?" });
     outsiders["operator in a group"] = await t.connect("olga", { roles: ["operator"] });
     outsiders["another guest"] = await connectWithToken(t.url, (await t.request("POST", "/v1/guests", { body: { name: "Gus" } })).body.token);
+    // Each outsider watches a conversation of its own, so a presence event sent to every watcher would reach them.
+    for (const [who, client] of Object.entries(outsiders)) {
+      const own = ok(
+        await client.call(
+          "conversation:create",
+          who === "another guest" ? { kind: "support" } : { kind: "direct", members: [`friend-of-${client.session.user.id}`] },
+        ),
+      ).id;
+      ok(await client.call("conversation:open", { conversationId: own, limit: 0 }));
+    }
   }, 60_000);
 
   afterAll(async () => {
@@ -161,16 +171,41 @@ describe.each(topologies())("authorization matrix on $name", (topology) => {
     }
     ok(await alice.call("message:edit", { ...targets.group!, text: `${secretOf("group")} (edited)` }));
     await t.request("POST", `/v1/conversations/${targets.group!.conversationId}/members`, { auth: API_KEY, body: { userId: "carl" } });
+
+    // Members of the group and the direct conversation come and go while Alice watches both.
+    for (const name of ["group", "direct"]) ok(await alice.call("conversation:open", { conversationId: targets[name]!.conversationId, limit: 0 }));
+    const isPresence = (userId: string, online: boolean) => (p: { userId: string; online: boolean }) => p.userId === userId && p.online === online;
+    bob.close();
+    await alice.waitFor("presence", isPresence("bob", false), 10_000);
+    bob = await t.connect("bob");
+    await alice.waitFor("presence", isPresence("bob", true), 10_000);
+    const carl = await t.connect("carl");
+    await alice.waitFor("presence", isPresence("carl", true), 10_000);
+    carl.close();
+    await alice.waitFor("presence", isPresence("carl", false), 10_000);
     await settle(400);
+
+    const membersOf = async (name: string): Promise<string[]> =>
+      (await t.request("GET", `/v1/conversations/${targets[name]!.conversationId}/members`, { auth: API_KEY })).body.members.map(
+        (m: { userId: string }) => m.userId,
+      );
+    const members = Object.fromEntries(await Promise.all(Object.keys(targets).map(async (name) => [name, await membersOf(name)] as const)));
+    expect(members.group).toEqual(expect.arrayContaining(["alice", "bob", "carl"]));
     for (const [who, client] of Object.entries(outsiders)) {
       const forbidden = new Set(forbiddenFor(who).map((n) => targets[n]!.conversationId));
       for (const event of [
         "message:new", "message:updated", "message:deleted", "conversation:created", "conversation:updated",
-        "member:joined", "member:left", "conversation:read", "conversation:delivered", "typing", "presence",
+        "member:joined", "member:left", "conversation:read", "conversation:delivered", "typing",
       ] as const) {
         const leaked = client.received(event).filter((e: { id?: string; conversationId?: string }) => forbidden.has(e.conversationId ?? e.id ?? ""));
         expect(leaked, `${who} got ${event}`).toEqual([]);
       }
+      // Presence names no conversation: what must not arrive is the presence of people the outsider shares none with.
+      const allowed = new Set(Object.keys(targets).filter((n) => !forbiddenFor(who).includes(n)).flatMap((n) => members[n]!));
+      const strangers = new Set(forbiddenFor(who).flatMap((n) => members[n]!).filter((id) => !allowed.has(id)));
+      expect(strangers.has("bob") && strangers.has("carl"), `${who} strangers`).toBe(true);
+      const leaked = client.received("presence").filter((e: { userId: string }) => strangers.has(e.userId));
+      expect(leaked, `${who} got presence`).toEqual([]);
     }
   });
 });
