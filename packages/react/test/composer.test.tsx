@@ -134,4 +134,17 @@ describe("Composer", () => {
     await waitFor(() => expect(edited.closest(".parley-message")?.textContent).toContain("(edited)"));
     expect(screen.getByText("first")).toBeTruthy();
   });
+
+  it("keeps what the user was writing while they look at another conversation", async () => {
+    const al = clients.client("ja");
+    await statusIs(al, "connected");
+    const first = await directConversation("ja", "jb");
+    const second = await directConversation("ja", "jc");
+    const { rerender } = render(<Chat key={first} client={al} id={first} />);
+    fireEvent.change(box(), { target: { value: "half a thought" } });
+    rerender(<Chat key={second} client={al} id={second} />);
+    expect(box().value).toBe("");
+    rerender(<Chat key={first} client={al} id={first} />);
+    expect(box().value).toBe("half a thought");
+  });
 });

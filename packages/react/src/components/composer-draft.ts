@@ -26,6 +26,8 @@ export interface DraftUpload {
 
 /** The message being written in one conversation, shared by the list (Reply, Edit) and the composer. */
 export interface ComposerDraftSnapshot {
+  /** The text being written (kept while the user looks at other conversations). */
+  text: string;
   /** The id of the message being answered. */
   replyTo: string | null;
   /** The id of the user's message being edited inline. */
@@ -35,6 +37,7 @@ export interface ComposerDraftSnapshot {
 
 /** What {@link useComposerDraft} returns: the draft and what changes it. */
 export interface ComposerDraft extends ComposerDraftSnapshot {
+  setText(text: string): void;
   setReplyTo(messageId: string | null): void;
   setEditing(messageId: string | null): void;
   /** Attaches files: each starts uploading at once. */
@@ -58,8 +61,9 @@ export function uploadErrorText(err: unknown): string {
 
 let uploadCounter = 0;
 
-class DraftStore {
-  #snapshot: ComposerDraftSnapshot = { replyTo: null, editing: null, uploads: [] };
+/** One conversation's draft: a small store of its own, so typing re-renders only the composer. */
+export class DraftStore {
+  #snapshot: ComposerDraftSnapshot = { text: "", replyTo: null, editing: null, uploads: [] };
   readonly #listeners = new Set<() => void>();
   readonly #files = new Map<string, Blob>();
   readonly #aborts = new Map<string, AbortController>();
@@ -85,6 +89,10 @@ class DraftStore {
     if (!this.#snapshot.uploads.some((u) => u.key === key)) return;
     this.#set({ uploads: this.#snapshot.uploads.map((u) => (u.key === key ? { ...u, ...patch } : u)) });
   }
+
+  readonly setText = (text: string) => {
+    if (this.#snapshot.text !== text) this.#set({ text });
+  };
 
   readonly setReplyTo = (messageId: string | null) => {
     if (this.#snapshot.replyTo !== messageId) this.#set({ replyTo: messageId });
@@ -154,7 +162,8 @@ class DraftStore {
 
 const drafts = new WeakMap<ParleyClient, Map<string, DraftStore>>();
 
-function draftStore(client: ParleyClient, conversationId: string): DraftStore {
+/** The draft store of one conversation (one per client and conversation). */
+export function draftStore(client: ParleyClient, conversationId: string): DraftStore {
   let byId = drafts.get(client);
   if (!byId) {
     byId = new Map();
@@ -184,6 +193,7 @@ export function useComposerDraft(conversationId: string): ComposerDraft {
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
   return {
     ...snapshot,
+    setText: store.setText,
     setReplyTo: store.setReplyTo,
     setEditing: store.setEditing,
     addFiles: store.addFiles,
@@ -191,4 +201,15 @@ export function useComposerDraft(conversationId: string): ComposerDraft {
     removeUpload: store.removeUpload,
     clearUploads: store.clearUploads,
   };
+}
+
+/**
+ * Only the message being edited and the Reply action: what a message list
+ * needs, without re-rendering it on every keystroke or upload progress.
+ */
+export function useDraftEditing(conversationId: string): { editing: string | null; setEditing: (id: string | null) => void; setReplyTo: (id: string | null) => void } {
+  const store = draftStore(useParley(), conversationId);
+  const getEditing = () => store.getSnapshot().editing;
+  const editing = useSyncExternalStore(store.subscribe, getEditing, getEditing);
+  return { editing, setEditing: store.setEditing, setReplyTo: store.setReplyTo };
 }

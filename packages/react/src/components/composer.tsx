@@ -85,7 +85,7 @@ export function Composer(props: ComposerProps) {
   const { conversationId, placeholder = "Message", disabled = false, disabledNote, attachments = true, accept, className } = props;
   const { send, sendTyping, stopTyping, messages } = useConversation(conversationId);
   const draft = useComposerDraft(conversationId);
-  const [text, setText] = useState("");
+  const { text, setText } = draft;
   const [error, setError] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
   const composingRef = useRef(false);

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import type { ReactNode } from "react";
 import { useConnection } from "../hooks/use-connection-status.js";
 import { useConversation } from "../hooks/use-conversation.js";
-import { useComposerDraft } from "./composer-draft.js";
+import { useDraftEditing } from "./composer-draft.js";
 import { MessageListView } from "./message-list-view.js";
 
 /** Props of {@link MessageList}. */
@@ -38,7 +38,7 @@ function useTabVisible(): boolean {
  */
 export function MessageList({ conversationId, autoMarkRead = true, emptyText, canDeleteForEveryone = false, className }: MessageListProps) {
   const conversation = useConversation(conversationId);
-  const draft = useComposerDraft(conversationId);
+  const draft = useDraftEditing(conversationId);
   const { user } = useConnection();
   const tabVisible = useTabVisible();
   // Where the reader left off when the conversation loaded; it stays put while they read on.
