@@ -126,6 +126,25 @@ describe.each(topologies())("search, support desk, stats, guests and erasure on 
     });
   });
 
+  it("lets a newcomer to a channel read its history without counting it as unread", async () => {
+    const channel = (await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "channel", title: "General" } })).body.conversation
+      .id;
+    for (const n of [1, 2, 3]) {
+      await t.request("POST", `/v1/conversations/${channel}/messages`, { auth: API_KEY, actAs: "old-timer", body: { text: `before ${n}` } });
+    }
+    const newcomer = await t.connect("newcomer");
+    ok(await newcomer.call("conversation:join", { conversationId: channel }));
+    const inbox = ok(await newcomer.call("conversation:list", {}));
+    expect(inbox.conversations.find((c: { id: string }) => c.id === channel)).toMatchObject({ unreadCount: 0, lastMessage: { text: "before 3" } });
+    const history = ok(await newcomer.call("conversation:history", { conversationId: channel }));
+    expect(history.messages.map((m: Message) => m.text)).toEqual(["before 1", "before 2", "before 3"]);
+
+    // What is said after they joined is unread, and counted at their next connect too.
+    await t.request("POST", `/v1/conversations/${channel}/messages`, { auth: API_KEY, actAs: "old-timer", body: { text: "after" } });
+    const later = await t.connect("newcomer");
+    expect(later.session.conversations.find((c) => c.id === channel)).toMatchObject({ unread: 1 });
+  });
+
   it("counts messages and conversations for admins only", async () => {
     const channel = (await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "channel" } })).body.conversation.id;
     for (const who of ["a", "b", "c"]) {

@@ -487,7 +487,16 @@ export class ConversationService {
     const conversationId = view.conversation.id;
     const inserted = await trx
       .insertInto("members")
-      .values({ conversation_id: conversationId, user_id: userId, role, joined_at: isoNow() })
+      .values({
+        conversation_id: conversationId,
+        user_id: userId,
+        role,
+        joined_at: isoNow(),
+        // Joining a channel starts reading at its newest message (its history stays readable): a community's
+        // years of messages are not "unread" for a newcomer. In other kinds a joiner (a moderator entering a
+        // dispute) is meant to read what was said, so it counts as unread.
+        ...(view.conversation.kind === "channel" ? { last_read_seq: Number(view.conversation.last_seq) } : {}),
+      })
       .onConflict((oc) => oc.columns(["conversation_id", "user_id"]).doNothing())
       .returning("user_id")
       .executeTakeFirst();
