@@ -92,6 +92,19 @@ export function useScrollAnchor(ref: RefObject<HTMLElement | null>, messages: re
     if (el) atBottomRef.current = isAtBottom(el);
   }, [ref]);
 
+  // The list got shorter (the composer grew, an on-screen keyboard opened): a reader at the bottom stays there.
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    let height = el.clientHeight;
+    const observer = new ResizeObserver(() => {
+      if (el.clientHeight !== height && atBottomRef.current) el.scrollTop = el.scrollHeight - el.clientHeight;
+      height = el.clientHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [ref]);
+
   const isAtBottomNow = useCallback(() => atBottomRef.current, []);
 
   return { atBottom, isAtBottom: isAtBottomNow, newCount, scrollToBottom, onScroll, onContentResize };
