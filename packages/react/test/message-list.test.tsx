@@ -250,6 +250,19 @@ describe("MessageListView", () => {
     expect(target.classList.contains("parley-highlight")).toBe(true);
   });
 
+  it("loads older messages when the reader scrolls up to the top", () => {
+    const onLoadOlder = vi.fn();
+    render(<MessageListView messages={Array.from({ length: 10 }, () => msg())} hasOlder onLoadOlder={onLoadOlder} now={NOW} />);
+    list().scrollTop = 250;
+    fireEvent.scroll(list());
+    list().scrollTop = 200;
+    fireEvent.scroll(list());
+    expect(onLoadOlder).not.toHaveBeenCalled();
+    list().scrollTop = 60;
+    fireEvent.scroll(list());
+    expect(onLoadOlder).toHaveBeenCalledTimes(1);
+  });
+
   it("loads older pages when the quoted message is not loaded yet, then jumps to it", () => {
     const original = msg({ text: "Way back" });
     const reply = mine({ text: "About that", replyTo: original.id });

@@ -525,6 +525,17 @@ export function MessageListView(props: MessageListViewProps) {
     } else pendingJump.current = null;
   }, [messages, loadingOlder, hasOlder, onLoadOlder, jumpTo]);
 
+  // Reaching the top while scrolling up loads the page before it (the button stays for keyboards and screen readers).
+  const lastTop = useRef<number | null>(null);
+  const onListScroll = () => {
+    anchor.onScroll();
+    const el = ref.current;
+    if (!el) return;
+    const goingUp = lastTop.current !== null && el.scrollTop < lastTop.current;
+    lastTop.current = el.scrollTop;
+    if (goingUp && el.scrollTop < 120 && hasOlder && !loadingOlder) onLoadOlder?.();
+  };
+
   const { isAtBottom } = anchor;
   useEffect(() => {
     if (anchor.atBottom && isAtBottom()) onBottomVisible?.();
@@ -534,7 +545,7 @@ export function MessageListView(props: MessageListViewProps) {
   let lastDay: string | null = null;
   return (
     <div className={`parley-message-list${className ? ` ${className}` : ""}`}>
-      <div ref={ref} className="parley-scroll" role="log" aria-label="Messages" aria-live="off" onScroll={anchor.onScroll} tabIndex={0}>
+      <div ref={ref} className="parley-scroll" role="log" aria-label="Messages" aria-live="off" onScroll={onListScroll} tabIndex={0}>
         {hasOlder && (
           <button type="button" className="parley-load-older" onClick={onLoadOlder} disabled={loadingOlder}>
             {loadingOlder ? "Loading…" : "Load older messages"}
