@@ -150,8 +150,11 @@ describe.each(topologies())("search, support desk, stats, guests and erasure on 
     for (const who of ["a", "b", "c"]) {
       await t.request("POST", `/v1/conversations/${channel}/messages`, { auth: API_KEY, actAs: who, body: { text: `hi from ${who}` } });
     }
+    // "c joined" in a group is a system note, not a message anyone wrote: it counts nowhere.
+    const group = (await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "group", members: ["a", "b"] } })).body.conversation.id;
+    expect((await t.request("POST", `/v1/conversations/${group}/members`, { auth: API_KEY, body: { userId: "c" } })).status).toBe(201);
     const stats = await t.request("GET", "/v1/stats", { auth: API_KEY });
-    expect(stats.body.totals).toEqual({ messages: 3, users: 3, conversations: { direct: 0, group: 0, channel: 1, support: 0 } });
+    expect(stats.body.totals).toEqual({ messages: 3, users: 3, conversations: { direct: 0, group: 1, channel: 1, support: 0 } });
     expect(stats.body.messagesPerDay).toEqual([{ day: new Date().toISOString().slice(0, 10), count: 3 }]);
     const user = await t.connect("a");
     expect((await t.request("GET", "/v1/stats", { auth: user.token })).status).toBe(403);

@@ -29,12 +29,20 @@ describe.each(topologies())("members over REST on $name", (topology) => {
     expect(added.status).toBe(201);
     expect(added.body.member).toMatchObject({ userId: "nia", role: "member", lastReadSeq: 0 });
     expect((await max.waitFor("member:joined")).member.userId).toBe("nia");
+    // Adding someone who already belongs answers 200 with their membership and changes nothing.
+    const again = await t.request("POST", `/v1/conversations/${id}/members`, { auth: owner, body: { userId: "nia" } });
+    expect(again.status).toBe(200);
+    expect(again.body.member).toMatchObject({ userId: "nia", role: "member", joinedAt: added.body.member.joinedAt });
     const nia = await t.connect("nia", { name: "Nia" });
     const history = ok(await nia.call("conversation:history", { conversationId: id }));
     expect(history.messages.map((m: Message) => m.text)).toEqual(["nia joined"]);
 
     const renamed = await t.request("PATCH", `/v1/conversations/${id}`, { auth: max.token, body: { title: "Mine now" } });
     expect(renamed.status).toBe(403);
+    const byOwner = await t.request("PATCH", `/v1/conversations/${id}`, { auth: owner, body: { title: "Crew (Saturday)" } });
+    expect(byOwner.status).toBe(200);
+    expect(byOwner.body.conversation.title).toBe("Crew (Saturday)");
+    expect((await max.waitFor("conversation:updated")).title).toBe("Crew (Saturday)");
 
     const removed = await t.request("DELETE", `/v1/conversations/${id}/members/nia`, { auth: owner });
     expect(removed.status).toBe(204);

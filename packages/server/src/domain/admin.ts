@@ -37,14 +37,16 @@ export class AdminService {
   async stats(p: Principal): Promise<Stats> {
     if (!isAdmin(p)) throw forbidden("Only admins see stats");
     const db = this.#storage.db;
-    const count = (table: "messages" | "users") =>
-      db.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+    // Messages people wrote: "… joined" and other system notes count neither in the total nor per day.
+    const countMessages = () =>
+      db.selectFrom("messages").select((eb) => eb.fn.countAll().as("n")).where("type", "<>", "system").executeTakeFirstOrThrow();
+    const countUsers = () => db.selectFrom("users").select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
     const since = new Date(Date.now() - 29 * 86400_000).toISOString().slice(0, 10);
     const day =
       this.#storage.dialect === "sqlite" ? sql<string>`substr(created_at, 1, 10)` : sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD')`;
     const [messages, users, kinds, perDay] = await Promise.all([
-      count("messages"),
-      count("users"),
+      countMessages(),
+      countUsers(),
       db.selectFrom("conversations").select(["kind", (eb) => eb.fn.countAll().as("n")]).groupBy("kind").execute(),
       db
         .selectFrom("messages")

@@ -414,17 +414,21 @@ export class ConversationService {
     });
   }
 
-  /** Joins a channel (anyone signed in), a group (global moderators) or a support conversation (operators). */
-  async join(p: Principal, conversationId: string): Promise<Membership> {
+  /**
+   * Joins a channel (anyone signed in), a group (global moderators) or a
+   * support conversation (operators). `created` is false when the caller
+   * already belonged (joining again is a no-op).
+   */
+  async join(p: Principal, conversationId: string): Promise<Membership & { created: boolean }> {
     const view = await loadAccess(this.#storage, p, conversationId);
     if (view.member) {
-      return { conversation: toConversation(view.conversation), member: await this.#member(conversationId, p.id) };
+      return { conversation: toConversation(view.conversation), member: await this.#member(conversationId, p.id), created: false };
     }
     if (!canJoin(p, view.conversation)) throw forbidden("You may not join this conversation");
     const role: MemberRole = view.conversation.kind === "group" && isGlobalModerator(p) ? "moderator" : "member";
     const member = await this.addMembership(view, p.id, role, joinLabel(p));
     const row = await this.#conversationRow(conversationId);
-    return { conversation: toConversation(row), member };
+    return { conversation: toConversation(row), member, created: true };
   }
 
   /** Leaves; anyone may. */
@@ -434,8 +438,13 @@ export class ConversationService {
     await this.#removeMembership(view, p.id, `${p.name} left`);
   }
 
-  /** Adds a member (owners, moderators, admins). */
-  async addMember(p: Principal, conversationId: string, userId: string, role: MemberRole = "member"): Promise<Member> {
+  /** Adds a member (owners, moderators, admins); `created` is false when they already belonged. */
+  async addMember(
+    p: Principal,
+    conversationId: string,
+    userId: string,
+    role: MemberRole = "member",
+  ): Promise<{ member: Member; created: boolean }> {
     const view = await loadAccess(this.#storage, p, conversationId);
     if (!canManage(p, view)) throw forbidden("Only the conversation's owners and moderators may add members");
     if (view.conversation.kind === "direct") throw invalid("A direct conversation always has its two members");
@@ -445,9 +454,9 @@ export class ConversationService {
       .where("conversation_id", "=", conversationId)
       .where("user_id", "=", userId)
       .executeTakeFirst();
-    if (existing) return this.#member(conversationId, userId);
+    if (existing) return { member: await this.#member(conversationId, userId), created: false };
     const user = await this.#users.getOrCreate(userId);
-    return this.addMembership(view, userId, role, user.name);
+    return { member: await this.addMembership(view, userId, role, user.name), created: true };
   }
 
   /** Removes a member (owners, moderators, admins; anyone removing themselves). */

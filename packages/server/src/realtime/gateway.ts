@@ -330,7 +330,10 @@ function registerHandlers(socket: ParleySocket, shared: Shared): void {
     return null;
   });
 
-  on("conversation:join", conversationIdSchema, (input) => conversations.join(p(), input.conversationId));
+  on("conversation:join", conversationIdSchema, async (input) => {
+    const { conversation, member } = await conversations.join(p(), input.conversationId);
+    return { conversation, member };
+  });
 
   on("conversation:leave", conversationIdSchema, async (input) => {
     await conversations.leave(p(), input.conversationId);

@@ -119,17 +119,18 @@ export function registerConversationRoutes(app: ParleyFastify, ctx: HttpContext)
         summary: "Add a member (owners, moderators, admins), or join yourself where you may",
         params: idParams,
         body: z.strictObject({ userId: userIdSchema, role: memberRoleSchema.optional() }),
-        response: { 201: memberBody, ...errorResponses },
+        response: { 200: memberBody, 201: memberBody, ...errorResponses },
       },
     },
     async (request, reply) => {
       const p = principalOf(request);
       const { userId, role } = request.body;
-      const member =
+      const { member, created } =
         userId === p.id && p.kind !== "system" && role === undefined
-          ? (await conversations.join(p, request.params.id)).member
+          ? await conversations.join(p, request.params.id)
           : await conversations.addMember(p, request.params.id, userId, role);
-      return reply.status(201).send({ member });
+      // 201 when they joined now, 200 when they already belonged (as every idempotent create answers).
+      return reply.status(created ? 201 : 200).send({ member });
     },
   );
 
