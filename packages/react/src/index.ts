@@ -6,6 +6,7 @@ export { useConversation, type ConversationActions, type ConversationState } fro
 export { useTyping } from "./hooks/use-typing.js";
 export { usePresence } from "./hooks/use-presence.js";
 export { useStore, useStoreSelector } from "./hooks/use-store.js";
+export { useNow } from "./hooks/use-now.js";
 export { ConversationList, conversationTitle, messagePreview, type ConversationListProps } from "./components/conversation-list.js";
 export { MessageList, type MessageListProps } from "./components/message-list.js";
 export { MessageListView, messageSnippet, type MessageListViewProps } from "./components/message-list-view.js";

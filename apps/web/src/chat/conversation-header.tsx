@@ -1,11 +1,12 @@
 import type { ReactNode } from "react";
 import type { Conversation, Member } from "@parley/protocol";
-import { Avatar, Icon, relativeTime, usePresence } from "@parley/react";
+import { Avatar, Icon, relativeTime, useNow, usePresence } from "@parley/react";
 
 function DirectPresence({ userId }: { userId: string }) {
   const presence = usePresence([userId])[userId];
+  const now = useNow();
   if (!presence) return null;
-  const when = presence.lastSeenAt ? relativeTime(presence.lastSeenAt) : null;
+  const when = presence.lastSeenAt ? relativeTime(presence.lastSeenAt, now) : null;
   const text = presence.online ? "online" : when === null ? "last seen a while ago" : when === "now" ? "last seen just now" : `last seen ${when}`;
   return (
     <span className="presence-line" data-online={presence.online}>

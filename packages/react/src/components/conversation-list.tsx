@@ -4,6 +4,7 @@ import type { ConversationSummary, Message } from "@parley/protocol";
 import { badge, relativeTime } from "../format.js";
 import { useConnection } from "../hooks/use-connection-status.js";
 import { useInbox } from "../hooks/use-inbox.js";
+import { useNow } from "../hooks/use-now.js";
 import { useStoreSelector } from "../hooks/use-store.js";
 import { usePresence } from "../hooks/use-presence.js";
 import { useParley } from "../parley-context.js";
@@ -96,6 +97,7 @@ export function ConversationList(props: ConversationListProps) {
   const { user } = useConnection();
   const me = user?.id ?? null;
   const listRef = useRef<HTMLUListElement>(null);
+  const now = useNow();
 
   const onKeyDown = (e: KeyboardEvent<HTMLLIElement>, index: number) => {
     const options = listRef.current?.querySelectorAll<HTMLElement>("[role=option]");
@@ -149,7 +151,7 @@ export function ConversationList(props: ConversationListProps) {
                 {messagePreview(c.lastMessage, me, c.kind === "direct")}
               </span>
               <time className="parley-conversation-time" dateTime={when}>
-                {relativeTime(when)}
+                {relativeTime(when, now)}
               </time>
               {c.unreadCount > 0 && (
                 <span className="parley-unread-badge" aria-label={`${c.unreadCount} unread`}>

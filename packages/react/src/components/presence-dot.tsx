@@ -1,4 +1,5 @@
 import { relativeTime } from "../format.js";
+import { useNow } from "../hooks/use-now.js";
 import { usePresence } from "../hooks/use-presence.js";
 
 /** Props of {@link PresenceDot}. */
@@ -13,10 +14,11 @@ export interface PresenceDotProps {
 export function PresenceDot({ userId, showLabel = false, className }: PresenceDotProps) {
   const presence = usePresence([userId])[userId];
   const online = presence?.online === true;
+  const now = useNow();
   const label = online
     ? "Online"
     : presence?.lastSeenAt
-      ? `Last seen ${relativeTime(presence.lastSeenAt)}${relativeTime(presence.lastSeenAt) === "now" ? "" : " ago"}`
+      ? `Last seen ${relativeTime(presence.lastSeenAt, now)}${relativeTime(presence.lastSeenAt, now) === "now" ? "" : " ago"}`
       : "Offline";
   return (
     <span className={`parley-presence${className ? ` ${className}` : ""}`} data-online={online} title={label}>
