@@ -1,7 +1,9 @@
 // Fails (exit 1) unless the PostgreSQL and Redis that the test suites use
-// answer and the Chromium the browser suites drive is installed.
+// answer, the redis-server that the Redis-restart fault test starts and kills
+// is on PATH, and the Chromium the browser suites drive is installed.
 import { existsSync } from "node:fs";
 import net from "node:net";
+import path from "node:path";
 import pg from "pg";
 
 const databaseUrl = process.env.PARLEY_TEST_DATABASE_URL;
@@ -47,6 +49,15 @@ for (const [name, url, check] of [
     process.stderr.write(`${name} at ${url} is unreachable: ${err.message}\n`);
     failed = true;
   }
+}
+const redisServer = (process.env.PATH ?? "")
+  .split(path.delimiter)
+  .map((dir) => dir && path.join(dir, "redis-server"))
+  .find((file) => file && existsSync(file));
+if (redisServer) process.stdout.write(`redis-server at ${redisServer}\n`);
+else {
+  process.stderr.write("redis-server: not on PATH, so the Redis-restart fault test would be skipped (apt-get install redis-server)\n");
+  failed = true;
 }
 const chromium = process.env.PARLEY_TEST_CHROMIUM ?? "/usr/bin/chromium";
 if (existsSync(chromium)) process.stdout.write(`Chromium at ${chromium}\n`);

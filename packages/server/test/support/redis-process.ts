@@ -2,14 +2,16 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 
 /** A private redis-server on a free loopback port, to stop and start again. */
 export class RedisProcess {
   #child: ChildProcess | null = null;
   port = 0;
 
+  /** Whether `redis-server` is on PATH (what {@link start} runs). */
   static available(): boolean {
-    return ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].some((p) => existsSync(p));
+    return (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir !== "" && existsSync(path.join(dir, "redis-server")));
   }
 
   get url(): string {
