@@ -1,5 +1,18 @@
 import type { AckCallback } from "./ack.js";
 import type {
+  ConversationPage,
+  DeliveryReceiptEvent,
+  HistoryPage,
+  MemberEvent,
+  Membership,
+  OpenedConversation,
+  Presence,
+  ReadReceiptEvent,
+  SessionInfo,
+  SyncPage,
+  TypingEvent,
+} from "./server-payloads.js";
+import type {
   AuthRefreshPayload,
   Conversation,
   ConversationCreatePayload,
@@ -8,9 +21,7 @@ import type {
   ConversationListPayload,
   ConversationOpenPayload,
   ConversationSeqPayload,
-  ConversationSummary,
   ConversationSyncPayload,
-  Member,
   Message,
   MessageDeletePayload,
   MessageEditPayload,
@@ -19,53 +30,6 @@ import type {
   PresenceGetPayload,
   TypingPayload,
 } from "./schemas.js";
-
-/** Answer of `conversation:list` and `GET /v1/conversations`. */
-export interface ConversationPage {
-  conversations: ConversationSummary[];
-  nextCursor: string | null;
-}
-
-/** Answer of `conversation:open`. */
-export interface OpenedConversation {
-  conversation: Conversation;
-  members: Member[];
-  messages: Message[];
-  hasMore: boolean;
-}
-
-/** Answer of `conversation:sync`. */
-export interface SyncPage {
-  messages: Message[];
-  lastSeq: number;
-  hasMore: boolean;
-}
-
-/** Answer of `conversation:history`. */
-export interface HistoryPage {
-  messages: Message[];
-  hasMore: boolean;
-}
-
-/** Answer of `conversation:join`. */
-export interface Membership {
-  conversation: Conversation;
-  member: Member;
-}
-
-/** One user's presence. */
-export interface Presence {
-  userId: string;
-  online: boolean;
-  lastSeenAt: string | null;
-}
-
-/** The `session` event a socket receives once it is authenticated. */
-export interface SessionInfo {
-  user: { id: string; name: string; roles: string[] };
-  serverTime: string;
-  conversations: Array<{ id: string; lastSeq: number; unread: number; lastReadSeq: number }>;
-}
 
 /**
  * Events a client sends. Every one takes an acknowledgement callback and
@@ -100,11 +64,11 @@ export interface ServerToClientEvents {
   "message:deleted": (message: Message) => void;
   "conversation:created": (conversation: Conversation) => void;
   "conversation:updated": (conversation: Conversation) => void;
-  "member:joined": (event: { conversationId: string; member: Member }) => void;
-  "member:left": (event: { conversationId: string; member: Member }) => void;
-  "conversation:read": (event: { conversationId: string; userId: string; seq: number; at: string }) => void;
-  "conversation:delivered": (event: { conversationId: string; userId: string; seq: number }) => void;
-  typing: (event: { conversationId: string; userId: string; name: string; typing: boolean }) => void;
+  "member:joined": (event: MemberEvent) => void;
+  "member:left": (event: MemberEvent) => void;
+  "conversation:read": (event: ReadReceiptEvent) => void;
+  "conversation:delivered": (event: DeliveryReceiptEvent) => void;
+  typing: (event: TypingEvent) => void;
   presence: (event: Presence) => void;
   "session:expired": (event: Record<string, never>) => void;
 }
