@@ -175,6 +175,20 @@ describe("MessageListView", () => {
     expect(onBottomVisible).toHaveBeenCalled();
   });
 
+  it("never jumps to the Unread messages divider for messages that arrive while the conversation is open", async () => {
+    const start = Array.from({ length: 10 }, () => msg());
+    const { rerender } = render(<MessageListView messages={start} unreadAfterSeq={start[9]!.seq} currentUserId="alice" now={NOW} />);
+    await act(async () => undefined);
+    list().scrollTop = 100;
+    fireEvent.scroll(list());
+    const arrived = [...start, msg(), msg()];
+    rerender(<MessageListView messages={arrived} unreadAfterSeq={start[9]!.seq} currentUserId="alice" now={NOW} />);
+    await act(async () => undefined);
+    expect(screen.getByRole("separator", { name: "Unread messages" })).toBeTruthy();
+    expect(list().scrollTop).toBe(100);
+    expect(screen.getByRole("button", { name: "2 new messages" })).toBeTruthy();
+  });
+
   it("edits inline (Esc cancels, Save saves) and asks before deleting", () => {
     const onEdit = vi.fn();
     const onDelete = vi.fn();

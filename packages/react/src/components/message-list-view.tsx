@@ -476,16 +476,19 @@ export function MessageListView(props: MessageListViewProps) {
   const shownUnread = useRef(false);
   const { onScroll } = anchor;
   const firstUnreadKey = firstUnread?.key;
+  const hasMessages = messages.length > 0;
   useLayoutEffect(() => {
     const el = ref.current;
-    if (!el || firstUnreadKey === undefined || shownUnread.current) return;
+    // Decided once, when the read position and the first messages are known: messages arriving later never move the view.
+    if (!el || shownUnread.current || unreadAfterSeq === null || !hasMessages) return;
     shownUnread.current = true;
+    if (firstUnreadKey === undefined) return;
     const divider = el.querySelector<HTMLElement>(".parley-unread-divider");
     if (divider) {
       el.scrollTop = Math.max(0, divider.offsetTop - el.offsetTop);
       onScroll();
     }
-  }, [firstUnreadKey, onScroll]);
+  }, [firstUnreadKey, unreadAfterSeq, hasMessages, onScroll]);
 
   // Editing a message brings it into view (↑ in the composer may pick one off screen).
   useEffect(() => {
