@@ -18,11 +18,15 @@ export interface BenchOptions {
   fanoutClients: number;
   /** fanout and reconnect: members per conversation. @default 4 */
   members: number;
-  /** fanout: first send rate, messages/s over all clients. @default 250 */
+  /**
+   * fanout: first send rate, messages/s over all clients. Low, so that a
+   * server that holds only a few hundred messages/s still gets a figure.
+   * @default 100
+   */
   rateStart: number;
   /** fanout: each step multiplies the rate by this. @default 1.5 */
   rateFactor: number;
-  /** fanout: most rate steps before stopping (the last rate counts as sustained). @default 10 */
+  /** fanout: most rate steps before stopping (the last rate counts as sustained). @default 12 */
   maxSteps: number;
   /** fanout: bisections between the last rate that held and the first that did not. @default 2 */
   refine: number;
@@ -80,18 +84,21 @@ Sizes:
   --clients <n>              users in every selected scenario (overrides the per-scenario defaults below)
   --fanout-clients <n>       fanout users (1000)
   --members <m>              members per conversation in fanout and reconnect (4)
-  --rate-start <r>           first fanout rate in messages/s (250)
+  --rate-start <r>           first fanout rate in messages/s (100)
   --rate-factor <f>          rate multiplier per step (1.5)
-  --max-steps <n>            most fanout steps (10), then --refine <n> bisections (2)
+  --max-steps <n>            most fanout steps (12), then --refine <n> bisections (2)
   --step-seconds <s>         sending time per step (3)
   --p99-limit <ms>           a step holds while p99 stays at or under this (50)
+  --text-bytes <n>           bytes of text per fanout message (64)
   --messages <n>             history: messages in the conversation (1000000)
   --samples <n>              history: requests per depth (1000)
+  --seed-batch <n>           history: rows per INSERT while seeding (50000)
   --connections <n>          idle connections (10000)
   --reconnect-clients <n>    clients that drop at once (5000); --missed <k> messages each
-                             conversation gets meanwhile (2)
+                             conversation gets meanwhile (2); --reconnect-timeout <s> longest wait (60)
   --transport-clients <n>    connections per transport setting (2000)
   --bufferutil <dir>         node_modules folder holding bufferutil, to measure it (not installed by Parley)
+  --transport-rate <r>       fixed fanout rate of the bufferutil comparison (1000)
   --workers <n>              load-generator processes for fanout and history (2)
   --connection-workers <n>   load-generator processes for connections and reconnect (4)
 
@@ -183,9 +190,9 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
     noRelay: values["no-relay"] ?? false,
     fanoutClients: clients ?? positiveInt("fanout-clients", values["fanout-clients"], 1000),
     members,
-    rateStart: positiveNumber("rate-start", values["rate-start"], 250),
+    rateStart: positiveNumber("rate-start", values["rate-start"], 100),
     rateFactor,
-    maxSteps: positiveInt("max-steps", values["max-steps"], 10),
+    maxSteps: positiveInt("max-steps", values["max-steps"], 12),
     refine: values.refine === "0" ? 0 : positiveInt("refine", values.refine, 2),
     stepSeconds: positiveNumber("step-seconds", values["step-seconds"], 3),
     p99LimitMs: positiveNumber("p99-limit", values["p99-limit"], 50),

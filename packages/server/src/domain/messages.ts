@@ -11,12 +11,13 @@ import { sql, type Selectable } from "kysely";
 import type { Config } from "../config/config.js";
 import type { Storage } from "../storage/database.js";
 import { isoNow, toConversation, toJson, toMessage } from "../storage/mappers.js";
-import { appendMessage, findMessage, nextSeq } from "../storage/message-log.js";
+import { appendSentMessage, findMessage, nextSeq } from "../storage/message-log.js";
 import type { ConversationsTable, MessagesTable } from "../storage/schema.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { isUniqueViolation } from "../storage/storage-errors.js";
-import { assertRead, canDeleteForEveryone, onlyUser, loadAccess, loadAudience, postAccess } from "./access.js";
+import { assertRead, audienceOf, canDeleteForEveryone, onlyUser, loadAccess, loadAudience, postAccess } from "./access.js";
 import type { ConversationService } from "./conversations.js";
+import type { Audience } from "./domain-events.js";
 import type { Db, Emit, UnitOfWork } from "./unit-of-work.js";
 import type { UploadService } from "./uploads.js";
 import { checkMessageText } from "./message-text.js";
@@ -111,7 +112,8 @@ export class MessageService {
     }
 
     try {
-      const stored = await this.#uow.run(async (trx, emit) => {
+      // Concurrent sends share a transaction and its commit (group commit).
+      const stored = await this.#uow.runGrouped(conversationId, async (trx, emit) => {
         // Posting in a channel, or an operator answering a support conversation, joins.
         const attachments = await this.#uploads.resolve(trx, p, refs);
         const allImages = attachments.every((a) => a.mimeType.startsWith("image/"));
@@ -119,30 +121,29 @@ export class MessageService {
         if (type === "image" && !allImages) throw invalid("An image message holds only images");
         if (access === "join") await this.#conversations.insertMembership(trx, emit, view, p.id, "member", p.name);
         const id = randomUUID();
-        const message = await appendMessage(trx, {
-          id,
-          conversationId,
-          senderId: p.id,
-          senderName: p.name,
-          type,
-          attachments,
-          text: input.text ?? null,
-          replyTo: input.replyTo ?? null,
-          metadata: input.metadata ?? {},
-          clientId: input.clientId ?? null,
-        });
+        const channel = view.conversation.kind === "channel";
+        const { message, memberIds } = await appendSentMessage(
+          trx,
+          this.#storage.dialect,
+          {
+            id,
+            conversationId,
+            senderId: p.id,
+            senderName: p.name,
+            type,
+            attachments,
+            text: input.text ?? null,
+            replyTo: input.replyTo ?? null,
+            metadata: input.metadata ?? {},
+            clientId: input.clientId ?? null,
+          },
+          !channel,
+        );
         await this.#uploads.link(trx, conversationId, id, attachments);
-        // Replying means having read what came before.
-        await trx
-          .updateTable("members")
-          .set({ last_read_seq: message.seq, last_read_at: message.createdAt })
-          .where("conversation_id", "=", conversationId)
-          .where("user_id", "=", p.id)
-          .where("last_read_seq", "<", message.seq)
-          .execute();
         // The bump that gave the message its seq made it the conversation's last change and activity.
         const now = { ...view.conversation, last_seq: message.seq, last_message_at: message.createdAt, activity_at: message.createdAt };
-        return this.#announce(trx, emit, "message.created", conversationId, message, now);
+        const audience = audienceOf(view.conversation.kind, memberIds ?? []);
+        return this.#announce(trx, emit, "message.created", conversationId, message, now, audience);
       });
       return { message: stored, duplicate: false };
     } catch (err) {
@@ -252,7 +253,7 @@ export class MessageService {
     const current = await this.#require(conversationId, messageId);
     if (current.deletedAt) throw conflict("This message was deleted");
     const has = current.reactions[emoji]?.includes(p.id) ?? false;
-    if (has === on) return current;
+    if (has === on) return this.#uploads.present(current);
     return this.#uow.run(async (trx, emit) => {
       const seq = await nextSeq(trx, conversationId, null);
       const fresh = (await findMessage(trx, conversationId, messageId))!;
@@ -425,10 +426,12 @@ export class MessageService {
     message: Message,
     /** The conversation as it now is, when the caller already knows it (saves a read). */
     known?: Selectable<ConversationsTable>,
+    /** Who hears of it, when the caller already knows (saves a read). */
+    knownAudience?: Audience,
   ): Promise<Message> {
     const row = known ?? (await trx.selectFrom("conversations").selectAll().where("id", "=", conversationId).executeTakeFirstOrThrow());
     const presented = this.#uploads.present(message);
-    const audience = await loadAudience(trx, row);
+    const audience = knownAudience ?? (await loadAudience(trx, row));
     if (type === "message.updated") {
       const hiddenFor = (
         await trx.selectFrom("hidden_messages").select("user_id").where("message_id", "=", message.id).execute()

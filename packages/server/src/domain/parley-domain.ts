@@ -10,6 +10,7 @@ import { UserDirectory } from "./users.js";
 import { AdminService } from "./admin.js";
 import { SearchService } from "./search.js";
 import { UploadService } from "./uploads.js";
+import { CommitGroup } from "../storage/commit-group.js";
 import { FileStore } from "../storage/file-store.js";
 
 /** The domain as the edges use it: one instance per node. */
@@ -33,8 +34,9 @@ export interface DomainServices {
 
 export function createDomain(storage: Storage, config: Config, services: DomainServices): ParleyDomain {
   const events = new DomainEvents();
-  const uow = new UnitOfWork(storage, events, services.recorder);
-  const users = new UserDirectory(storage);
+  const group = new CommitGroup(storage.db, storage.dialect);
+  const uow = new UnitOfWork(storage, events, services.recorder, group);
+  const users = new UserDirectory(storage, group);
   const uploads = new UploadService(storage, new FileStore(config.uploadsDir), config);
   const conversations = new ConversationService(storage, config, uow, users, uploads);
   const messages = new MessageService(storage, config, uow, conversations, services.limiter, uploads);

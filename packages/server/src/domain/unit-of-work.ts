@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+import type { CommitGroup } from "../storage/commit-group.js";
 import type { Storage } from "../storage/database.js";
 import type { Database } from "../storage/schema.js";
 import type { DomainEvent, DomainEvents } from "./domain-events.js";
@@ -14,6 +15,8 @@ export interface EventRecorder {
 /** Either the database or an open transaction. */
 export type Db = Kysely<Database> | Transaction<Database>;
 
+type Work<T> = (trx: Transaction<Database>, emit: Emit) => Promise<T>;
+
 /**
  * Runs `work` in one transaction. Events it emits are recorded (webhook
  * outbox rows) in that same transaction and published to the edges only
@@ -23,14 +26,16 @@ export class UnitOfWork {
   readonly #storage: Storage;
   readonly #events: DomainEvents;
   readonly #recorder: EventRecorder;
+  readonly #group: CommitGroup;
 
-  constructor(storage: Storage, events: DomainEvents, recorder: EventRecorder) {
+  constructor(storage: Storage, events: DomainEvents, recorder: EventRecorder, group: CommitGroup) {
     this.#storage = storage;
     this.#events = events;
     this.#recorder = recorder;
+    this.#group = group;
   }
 
-  async run<T>(work: (trx: Transaction<Database>, emit: Emit) => Promise<T>): Promise<T> {
+  async run<T>(work: Work<T>): Promise<T> {
     const pending: DomainEvent[] = [];
     const result = await this.#storage.db.transaction().execute(async (trx) => {
       const value = await work(trx, (event) => pending.push(event));
@@ -39,6 +44,23 @@ export class UnitOfWork {
     });
     for (const event of pending) this.#events.publish(event);
     return result;
+  }
+
+  /**
+   * Like {@link run}, but the transaction is shared with other work that is
+   * ready at the same time (group commit, see {@link CommitGroup}); `key`
+   * (the conversation) orders the group. `work` may run twice: once in the
+   * group and, when something in the group fails, again alone.
+   */
+  async runGrouped<T>(key: string, work: Work<T>): Promise<T> {
+    const { value, pending } = await this.#group.run(key, async (trx) => {
+      const emitted: DomainEvent[] = [];
+      const result = await work(trx, (event) => emitted.push(event));
+      if (emitted.length > 0) await this.#recorder.record(trx, emitted);
+      return { value: result, pending: emitted };
+    });
+    for (const event of pending) this.#events.publish(event);
+    return value;
   }
 
   /** Publishes an event that has no row to commit with it (read and delivery receipts). */

@@ -1,4 +1,5 @@
 import type { User } from "@parley/protocol";
+import type { CommitGroup } from "../storage/commit-group.js";
 import type { Storage } from "../storage/database.js";
 import { isoNow, toJson, toUser } from "../storage/mappers.js";
 import type { Principal } from "./principal.js";
@@ -9,11 +10,14 @@ import type { Principal } from "./principal.js";
  */
 export class UserDirectory {
   readonly #storage: Storage;
+  readonly #group: CommitGroup;
   /** id → serialized profile last written, to skip redundant upserts. */
   readonly #written = new Map<string, string>();
 
-  constructor(storage: Storage) {
+  /** `group` commits the writes of a connect or disconnect burst together. */
+  constructor(storage: Storage, group: CommitGroup) {
     this.#storage = storage;
+    this.#group = group;
   }
 
   /** Records the principal's profile (name, avatar, roles) when it changed. */
@@ -22,20 +26,22 @@ export class UserDirectory {
     const profile = toJson([principal.name, principal.avatar, principal.roles]);
     if (this.#written.get(principal.id) === profile) return;
     const now = isoNow();
-    await this.#storage.db
-      .insertInto("users")
-      .values({
-        id: principal.id,
-        name: principal.name,
-        avatar: principal.avatar,
-        roles: toJson(principal.roles),
-        created_at: now,
-        last_seen_at: now,
-      })
-      .onConflict((oc) =>
-        oc.column("id").doUpdateSet({ name: principal.name, avatar: principal.avatar, roles: toJson(principal.roles) }),
-      )
-      .execute();
+    await this.#group.run(principal.id, (trx) =>
+      trx
+        .insertInto("users")
+        .values({
+          id: principal.id,
+          name: principal.name,
+          avatar: principal.avatar,
+          roles: toJson(principal.roles),
+          created_at: now,
+          last_seen_at: now,
+        })
+        .onConflict((oc) =>
+          oc.column("id").doUpdateSet({ name: principal.name, avatar: principal.avatar, roles: toJson(principal.roles) }),
+        )
+        .execute(),
+    );
     if (this.#written.size > 50_000) this.#written.clear();
     this.#written.set(principal.id, profile);
   }
@@ -66,6 +72,6 @@ export class UserDirectory {
 
   /** Marks when a user was last seen (their last socket went away). */
   async touchLastSeen(id: string, at: string = isoNow()): Promise<void> {
-    await this.#storage.db.updateTable("users").set({ last_seen_at: at }).where("id", "=", id).execute();
+    await this.#group.run(id, (trx) => trx.updateTable("users").set({ last_seen_at: at }).where("id", "=", id).execute());
   }
 }

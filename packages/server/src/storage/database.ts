@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
 
@@ -33,6 +33,32 @@ export interface OpenStorageOptions {
   poolSize?: number;
 }
 
+/** Distinct SQL texts kept prepared; lists of `in (?, …)` of every length make the set open-ended. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query anew, and on SQLite preparing costs about as
+ * much as running a small query; a sender's handful of statements repeat
+ * with every message, so prepared statements are kept by their SQL text.
+ * Parley never streams rows, so a cached statement is never busy when it is
+ * used again.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectConfig["database"] {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (!statement) {
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.clear();
+        statement = sqlite.prepare(sql);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 /**
  * Opens `sqlite:<path>` (created with its folder when missing; `sqlite::memory:`
  * for a throwaway database) or `postgres://…`.
@@ -46,7 +72,7 @@ export function openStorage(url: string, options: OpenStorageOptions = {}): Stor
     sqlite.pragma("synchronous = FULL");
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma("busy_timeout = 5000");
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { db, dialect: "sqlite", destroy: () => db.destroy() };
   }
   const pool = new pg.Pool({
