@@ -70,6 +70,22 @@ describe.each(topologies())("uploads and attachments on $name", (topology) => {
     const history = ok(await bob.call("conversation:history", { conversationId }));
     expect(history.messages[0].attachments[0]).toMatchObject({ id: uploaded.body.attachment.id, width: 640, height: 480 });
     expect(history.messages[0].attachments[0].url).toMatch(/sig=/);
+
+    // Every later copy of the message (a reaction, an edit, over REST or the socket) carries signed URLs too.
+    const reacted = await t.request("PUT", `/v1/conversations/${conversationId}/messages/${sent.id}/reactions/${encodeURIComponent("👍")}`, {
+      auth: bob.token,
+    });
+    expect(reacted.status).toBe(200);
+    expect(reacted.body.message.attachments[0].url).toMatch(/sig=/);
+    const again = await t.request("PUT", `/v1/conversations/${conversationId}/messages/${sent.id}/reactions/${encodeURIComponent("👍")}`, {
+      auth: bob.token,
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.message.attachments[0].url).toMatch(/sig=/);
+    const edited: Message = ok(await alice.call("message:edit", { conversationId, messageId: sent.id, text: "Look!" }));
+    expect(edited.attachments[0]!.url).toMatch(/sig=/);
+    const updated: Message = await bob.waitFor("message:updated", (m: Message) => m.id === sent.id && m.text === "Look!");
+    expect(updated.attachments[0]!.url).toMatch(/sig=/);
   });
 
   it("refuses types outside the allowlist, files over the limit and images that do not decode", async () => {
