@@ -7,11 +7,11 @@ import {
   type OpenedConversation,
   type SyncPage,
 } from "@parley/protocol";
-import { sql, type Selectable } from "kysely";
+import type { Selectable } from "kysely";
 import type { Config } from "../config/config.js";
 import type { Storage } from "../storage/database.js";
 import { isoNow, toConversation, toJson, toMessage } from "../storage/mappers.js";
-import { appendSentMessage, findMessage, nextSeq } from "../storage/message-log.js";
+import { appendSentMessage, findMessage, historyPageQuery, nextSeq, syncPageQuery } from "../storage/message-log.js";
 import type { ConversationsTable, MessagesTable } from "../storage/schema.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { isUniqueViolation } from "../storage/storage-errors.js";
@@ -281,15 +281,7 @@ export class MessageService {
   }
 
   async #history(p: Principal, conversationId: string, beforeSeq: number | undefined, limit: number): Promise<HistoryPage> {
-    let query = this.#storage.db
-      .selectFrom("messages as m")
-      .selectAll("m")
-      .where("m.conversation_id", "=", conversationId)
-      .where(
-        sql<boolean>`not exists (select 1 from hidden_messages h where h.message_id = m.id and h.user_id = ${p.id})`,
-      );
-    if (beforeSeq !== undefined) query = query.where("m.seq", "<", beforeSeq);
-    const rows = await query.orderBy("m.seq", "desc").limit(limit + 1).execute();
+    const rows = await historyPageQuery(this.#storage.db, conversationId, p.id, beforeSeq, limit).execute();
     const hasMore = rows.length > limit;
     return { messages: rows.slice(0, limit).reverse().map((row) => this.#uploads.present(toMessage(row))), hasMore };
   }
@@ -304,17 +296,7 @@ export class MessageService {
     // Read the counter before the messages: every change up to it is committed,
     // so a client resuming from `lastSeq` can never skip one.
     const lastSeq = Number(view.conversation.last_seq);
-    const rows = await this.#storage.db
-      .selectFrom("messages as m")
-      .leftJoin("hidden_messages as h", (join) => join.onRef("h.message_id", "=", "m.id").on("h.user_id", "=", p.id))
-      .selectAll("m")
-      .select("h.hidden_at")
-      .where("m.conversation_id", "=", conversationId)
-      .where("m.rev_seq", ">", afterSeq)
-      .where("m.rev_seq", "<=", lastSeq)
-      .orderBy("m.rev_seq", "asc")
-      .limit(limit + 1)
-      .execute();
+    const rows = await syncPageQuery(this.#storage.db, conversationId, p.id, afterSeq, lastSeq, limit).execute();
     const hasMore = rows.length > limit;
     const messages = rows.slice(0, limit).map((row: Selectable<MessagesTable> & { hidden_at: string | null }) => {
       const message = toMessage(row);

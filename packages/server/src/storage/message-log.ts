@@ -142,3 +142,36 @@ export async function findMessage(db: Db, conversationId: string, messageId: str
     .executeTakeFirst();
   return row ? toMessage(row) : null;
 }
+
+/**
+ * The newest `limit + 1` messages before `beforeSeq` (or the newest), newest
+ * first, without those `viewerId` hid: a keyset walk of
+ * `(conversation_id, seq)`. Returned unexecuted so its plan can be checked.
+ */
+export function historyPageQuery(db: Db, conversationId: string, viewerId: string, beforeSeq: number | undefined, limit: number) {
+  let query = db
+    .selectFrom("messages as m")
+    .selectAll("m")
+    .where("m.conversation_id", "=", conversationId)
+    .where(sql<boolean>`not exists (select 1 from hidden_messages h where h.message_id = m.id and h.user_id = ${viewerId})`);
+  if (beforeSeq !== undefined) query = query.where("m.seq", "<", beforeSeq);
+  return query.orderBy("m.seq", "desc").limit(limit + 1);
+}
+
+/**
+ * Up to `limit + 1` messages changed after `afterSeq` and up to `lastSeq`, in
+ * `rev_seq` order, each with when `viewerId` hid it (if they did): a keyset
+ * walk of `(conversation_id, rev_seq)`. Returned unexecuted so its plan can be checked.
+ */
+export function syncPageQuery(db: Db, conversationId: string, viewerId: string, afterSeq: number, lastSeq: number, limit: number) {
+  return db
+    .selectFrom("messages as m")
+    .leftJoin("hidden_messages as h", (join) => join.onRef("h.message_id", "=", "m.id").on("h.user_id", "=", viewerId))
+    .selectAll("m")
+    .select("h.hidden_at")
+    .where("m.conversation_id", "=", conversationId)
+    .where("m.rev_seq", ">", afterSeq)
+    .where("m.rev_seq", "<=", lastSeq)
+    .orderBy("m.rev_seq", "asc")
+    .limit(limit + 1);
+}
