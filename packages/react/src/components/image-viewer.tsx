@@ -14,6 +14,7 @@ export interface ImageViewerProps {
  */
 export function ImageViewer({ attachment, onClose }: ImageViewerProps) {
   const close = useRef<HTMLButtonElement>(null);
+  const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const before = document.activeElement as HTMLElement | null;
     close.current?.focus();
@@ -21,6 +22,13 @@ export function ImageViewer({ attachment, onClose }: ImageViewerProps) {
       if (e.key === "Escape") {
         e.preventDefault();
         onClose();
+      } else if (e.key === "Tab") {
+        // Focus stays in the viewer while it is open.
+        const items = [...(dialog.current?.querySelectorAll<HTMLElement>("a, button") ?? [])];
+        const at = items.indexOf(document.activeElement as HTMLElement);
+        const next = e.shiftKey ? (at <= 0 ? items.length - 1 : at - 1) : at === items.length - 1 ? 0 : at + 1;
+        e.preventDefault();
+        items[next]?.focus();
       }
     };
     document.addEventListener("keydown", onKey);
@@ -31,6 +39,7 @@ export function ImageViewer({ attachment, onClose }: ImageViewerProps) {
   }, [onClose]);
   return (
     <div
+      ref={dialog}
       className="parley-viewer"
       role="dialog"
       aria-modal="true"
