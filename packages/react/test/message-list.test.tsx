@@ -1,7 +1,8 @@
 import { act, cleanup, fireEvent, render, screen, within } from "@testing-library/react";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ChatMessage } from "@parley/client";
-import { MessageListView, typingSentence } from "@parley/react";
+import type { ConversationSummary } from "@parley/protocol";
+import { MessageListView, conversationTitle, initials, typingSentence } from "@parley/react";
 
 const NOW = new Date("2026-11-21T15:00:00.000Z");
 const TODAY = "2026-11-21T14:00:00.000Z";
@@ -360,5 +361,43 @@ describe("typing sentence", () => {
     expect(typingSentence([u("Alice")])).toBe("Alice is typing…");
     expect(typingSentence([u("Alice"), u("Bob")])).toBe("Alice and Bob are typing…");
     expect(typingSentence([u("Alice"), u("Bob"), u("Carol")])).toBe("3 people are typing…");
+  });
+});
+
+describe("names", () => {
+  const summary = (patch: Partial<ConversationSummary>): ConversationSummary => ({
+    id: "c1",
+    kind: "direct",
+    ref: null,
+    title: null,
+    metadata: {},
+    status: "open",
+    createdAt: TODAY,
+    lastMessageAt: null,
+    lastSeq: 0,
+    lastMessage: null,
+    unreadCount: 0,
+    lastReadSeq: 0,
+    members: [],
+    ...patch,
+  });
+
+  it("names a support conversation after its visitor for operators, and 'Support' for the visitor", () => {
+    const members = [
+      { userId: "guest-1", name: "Dana (visitor)", role: "owner" as const },
+      { userId: "olivia", name: "Olivia Chen", role: "member" as const },
+    ];
+    expect(conversationTitle(summary({ kind: "support", members }), "olivia")).toBe("Dana (visitor)");
+    expect(conversationTitle(summary({ kind: "support", members }), "omar")).toBe("Dana (visitor)");
+    expect(conversationTitle(summary({ kind: "support", members }), "guest-1")).toBe("Support");
+    expect(conversationTitle(summary({ kind: "direct", members }), "olivia")).toBe("Dana (visitor)");
+    expect(conversationTitle(summary({ kind: "group", title: "Booking #42", members }), "olivia")).toBe("Booking #42");
+  });
+
+  it("draws avatars with up to two initials", () => {
+    expect(initials("Casey Morgan")).toBe("CM");
+    expect(initials("Val (visitor)")).toBe("V");
+    expect(initials("émile zola de paris")).toBe("ÉZ");
+    expect(initials("  ")).toBe("?");
   });
 });
