@@ -79,6 +79,8 @@ export function ConversationView(props: {
   visitor?: boolean;
   /** Replaces the note shown above the disabled composer of a closed conversation. */
   closedNote?: ReactNode;
+  /** More buttons for the header (e.g. the desk's Details). */
+  headerExtra?: ReactNode;
 }) {
   const { conversationId, onBack, emptyText, visitor = false } = props;
   const chat = useConversation(conversationId);
@@ -135,7 +137,14 @@ export function ConversationView(props: {
         me={me}
         onBack={onBack}
         subtitle={visitor ? <VisitorSubtitle members={members} me={me} /> : undefined}
-        actions={visitor ? undefined : <SupportActions conversationId={conversationId} />}
+        actions={
+          visitor ? undefined : (
+            <>
+              <SupportActions conversationId={conversationId} />
+              {props.headerExtra}
+            </>
+          )
+        }
       />
       <MessageList
         conversationId={conversationId}

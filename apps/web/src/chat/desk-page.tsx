@@ -87,6 +87,7 @@ export function DeskPage({ conversationId }: { conversationId: string | null }) 
   const me = user?.id ?? null;
   const [tab, setTab] = useState<Tab>("mine");
   const [status, setStatus] = useState<StatusFilter>("open");
+  const [details, setDetails] = useState(false);
   const filter = (c: ConversationSummary) => inTab(c, tab, me) && c.status === status;
   const count = (t: Tab) => conversations.filter((c) => inTab(c, t, me) && c.status === status).length;
   const unread = (t: Tab) => conversations.filter((c) => inTab(c, t, me) && c.status === status).reduce((n, c) => n + c.unreadCount, 0);
@@ -174,8 +175,23 @@ export function DeskPage({ conversationId }: { conversationId: string | null }) 
       </aside>
       <main className="main-pane desk-main">
         {conversationId ? (
-          <div className="desk-thread">
-            <ConversationView key={conversationId} conversationId={conversationId} onBack={() => navigate("/desk")} />
+          <div
+            className="desk-thread"
+            data-details={details ? "open" : "closed"}
+            onKeyDown={(e) => {
+              if (e.key === "Escape" && details && !e.defaultPrevented) setDetails(false);
+            }}
+          >
+            <ConversationView
+              key={conversationId}
+              conversationId={conversationId}
+              onBack={() => navigate("/desk")}
+              headerExtra={
+                <button type="button" className="button subtle details-toggle" aria-expanded={details} onClick={() => setDetails(!details)}>
+                  Details
+                </button>
+              }
+            />
             <DetailsPanel conversationId={conversationId} summary={summary} />
           </div>
         ) : (
