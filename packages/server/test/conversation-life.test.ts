@@ -89,6 +89,37 @@ describe.each(topologies())("search, support desk, stats, guests and erasure on 
     expect(ok(await stranger.call("conversation:list", {})).conversations).toHaveLength(0);
   });
 
+  it("pages an operator's inbox through their own conversations and every support conversation, newest first, each once", async () => {
+    const op = await t.connect("op", { name: "Olga", roles: ["operator"] });
+    const expected: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      if (i % 3 === 0) {
+        // A conversation of her own (not support) between the visitors' chats.
+        const own = ok(await op.call("conversation:create", { kind: "direct", members: [`friend${i}`] }));
+        ok(await op.call("message:send", { conversationId: own.id, clientId: `own${i}`, text: `own ${i}` }));
+        expected.unshift(own.id);
+      } else {
+        const visitor = await t.connect(`visitor${i}`);
+        const chat = ok(await visitor.call("conversation:create", { kind: "support" }));
+        ok(await visitor.call("message:send", { conversationId: chat.id, clientId: `v${i}`, text: `help ${i}` }));
+        expected.unshift(chat.id);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = ok(await op.call("conversation:list", { limit: 2, ...(cursor ? { cursor } : {}) }));
+      seen.push(...page.conversations.map((c: { id: string }) => c.id));
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(expected);
+    const supportOnly = ok(await op.call("conversation:list", { kind: "support", limit: 50 }));
+    expect(supportOnly.conversations.map((c: { id: string }) => c.id)).toEqual(expected.filter((_, i) => (6 - i) % 3 !== 0));
+    expect(supportOnly.conversations.every((c: { unreadCount: number }) => c.unreadCount === 1)).toBe(true);
+  });
+
   it("refuses guest tokens when guests are off and limits them per address", async () => {
     const results = await Promise.all(Array.from({ length: 12 }, () => t.request("POST", "/v1/guests", { body: { name: "G" } })));
     expect(results.filter((r) => r.status === 201)).toHaveLength(10);

@@ -230,12 +230,42 @@ export class ConversationService {
     return (await this.get(p, conversationId)).members;
   }
 
-  /** The caller's inbox, most recent activity first; operators also see every support conversation. */
+  /**
+   * The caller's inbox, most recent activity first; operators also see every
+   * support conversation. The page is picked first on indexes (the caller's
+   * memberships, and for operators `(kind, activity_at, id)`), then counted
+   * and described for its rows only, so the cost follows the page size, not
+   * how many conversations there are.
+   */
   async list(p: Principal, input: ListConversationsInput): Promise<ConversationPage> {
     const limit = input.limit ?? DEFAULT_PAGE_LIMIT;
     const db = this.#storage.db;
     const operator = isOperator(p);
-    let query = db
+    const cursor = input.cursor ? decodeCursor(input.cursor) : null;
+    const afterCursor = cursor
+      ? sql<boolean>`(c.activity_at < ${cursor[0]} or (c.activity_at = ${cursor[0]} and c.id < ${cursor[1]}))`
+      : sql<boolean>`1 = 1`;
+
+    let mine = db
+      .selectFrom("members as m")
+      .innerJoin("conversations as c", "c.id", "m.conversation_id")
+      .select(["c.id", "c.activity_at"])
+      .where("m.user_id", "=", p.id)
+      .where(afterCursor);
+    if (input.kind) mine = mine.where("c.kind", "=", input.kind);
+    if (input.status) mine = mine.where("c.status", "=", input.status);
+    const candidates = await mine.orderBy("c.activity_at", "desc").orderBy("c.id", "desc").limit(limit + 1).execute();
+    if (operator && (input.kind === undefined || input.kind === "support")) {
+      let support = db.selectFrom("conversations as c").select(["c.id", "c.activity_at"]).where("c.kind", "=", "support").where(afterCursor);
+      if (input.status) support = support.where("c.status", "=", input.status);
+      candidates.push(...(await support.orderBy("c.activity_at", "desc").orderBy("c.id", "desc").limit(limit + 1).execute()));
+    }
+    const byActivity = (a: { activity_at: string; id: string }, b: { activity_at: string; id: string }) =>
+      a.activity_at === b.activity_at ? (a.id < b.id ? 1 : a.id > b.id ? -1 : 0) : a.activity_at < b.activity_at ? 1 : -1;
+    const ids = [...new Map(candidates.sort(byActivity).map((c) => [c.id, c])).values()].slice(0, limit + 1).map((c) => c.id);
+    if (ids.length === 0) return { conversations: [], nextCursor: null };
+
+    const unsorted = await db
       .selectFrom("conversations as c")
       .leftJoin("members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", p.id))
       .leftJoin("support_reads as sr", (join) => join.onRef("sr.conversation_id", "=", "c.id").on("sr.user_id", "=", p.id))
@@ -256,20 +286,12 @@ export class ConversationService {
           "last_message_seq",
         ),
       ])
-      .where((eb) =>
-        operator ? eb.or([eb("m.user_id", "is not", null), eb("c.kind", "=", "support")]) : eb("m.user_id", "is not", null),
-      );
-    if (input.kind) query = query.where("c.kind", "=", input.kind);
-    if (input.status) query = query.where("c.status", "=", input.status);
-    if (input.cursor) {
-      const [at, id] = decodeCursor(input.cursor);
-      query = query.where((eb) => eb.or([eb("c.activity_at", "<", at), eb.and([eb("c.activity_at", "=", at), eb("c.id", "<", id)])]));
-    }
-    const rows = await query.orderBy("c.activity_at", "desc").orderBy("c.id", "desc").limit(limit + 1).execute();
+      .where("c.id", "in", ids)
+      .execute();
+    const rows = unsorted.sort(byActivity);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > limit && last ? encodeCursor(last.activity_at, last.id) : null;
-    if (page.length === 0) return { conversations: [], nextCursor: null };
 
     const lastPairs = page.filter((r) => r.last_message_seq !== null).map((r) => [r.id, Number(r.last_message_seq)] as const);
     const lastMessages = new Map<string, Message>();
