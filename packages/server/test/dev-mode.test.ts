@@ -31,7 +31,11 @@ describe("outside dev mode", () => {
       expect(missing.body).toMatchObject({ error: { code: "not_found" } });
       expect((await t.request("GET", "/health")).body).toMatchObject({ status: "ok" });
       expect((await t.request("GET", "/metrics")).headers.get("content-type")).toMatch(/^text\/plain/);
-      expect((await t.request("GET", "/docs/json")).body).toMatchObject({ openapi: "3.1.0" });
+      const openapi = (await t.request("GET", "/docs/json")).body;
+      expect(openapi).toMatchObject({ openapi: "3.1.0" });
+      // The multipart upload and the file download are described too.
+      expect(openapi.paths["/v1/uploads"].post.requestBody.content["multipart/form-data"].schema.required).toEqual(["file"]);
+      expect(Object.keys(openapi.paths["/v1/uploads/{id}"].get.responses)).toEqual(["200", "401", "403", "404"]);
       expect((await t.request("GET", "/socket.io/?EIO=4&transport=polling")).status).toBe(200);
       // A missing file is a 404, not the app; paths cannot climb out of the app's folder.
       expect((await t.request("GET", "/assets/missing-file.js")).status).toBe(404);

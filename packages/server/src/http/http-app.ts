@@ -25,6 +25,52 @@ export interface HttpAppOptions {
   logger: boolean | { level: string };
 }
 
+/**
+ * Route schemas cannot describe a multipart body or a file response without
+ * validating them, so the OpenAPI document gets those two by hand.
+ */
+function describeUploads(documentObject: { openapiObject?: unknown; swaggerObject?: unknown }) {
+  const doc = documentObject.openapiObject as { paths?: Record<string, Record<string, Record<string, unknown>>> };
+  const upload = doc.paths?.["/v1/uploads"]?.post;
+  if (upload) {
+    upload.requestBody = {
+      required: true,
+      content: {
+        "multipart/form-data": {
+          schema: {
+            type: "object",
+            required: ["file"],
+            properties: { file: { type: "string", format: "binary", description: "One file; its part's filename and type are kept" } },
+          },
+        },
+      },
+    };
+  }
+  const download = doc.paths?.["/v1/uploads/{id}"]?.get as { responses?: Record<string, unknown> } | undefined;
+  if (download) {
+    const error = { $ref: "#/components/schemas/ParleyError" };
+    download.responses = {
+      200: { description: "The file, with its type; images and PDFs inline, anything else as a download", content: { "*/*": { schema: { type: "string", format: "binary" } } } },
+      401: { description: "Neither a signed link nor a Bearer token", content: { "application/json": { schema: error } } },
+      403: { description: "The link expired or is not valid, or the caller may not read the file", content: { "application/json": { schema: error } } },
+      404: { description: "No such file", content: { "application/json": { schema: error } } },
+    };
+  }
+  const components = ((doc as { components?: Record<string, Record<string, unknown>> }).components ??= {});
+  (components.schemas ??= {}).ParleyError = {
+    type: "object",
+    required: ["error"],
+    properties: {
+      error: {
+        type: "object",
+        required: ["code", "message"],
+        properties: { code: { type: "string" }, message: { type: "string" }, details: { type: "object" } },
+      },
+    },
+  };
+  return doc as Record<string, unknown>;
+}
+
 /** The Fastify app: `/health`, `/ready`, the `/v1` REST API, its OpenAPI document at `/docs`, the web app at `/` (and `/dev/` in dev mode). */
 export async function createHttpApp(ctx: HttpContext, options: HttpAppOptions): Promise<ParleyFastify> {
   const base = Fastify({
@@ -64,6 +110,7 @@ export async function createHttpApp(ctx: HttpContext, options: HttpAppOptions): 
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
     },
     transform: jsonSchemaTransform,
+    transformObject: describeUploads,
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
