@@ -147,4 +147,22 @@ describe("Composer", () => {
     rerender(<Chat key={first} client={al} id={first} />);
     expect(box().value).toBe("half a thought");
   });
+
+  it("says why an action was refused: deleting another's message for everyone without the right", async () => {
+    const al = clients.client("ka");
+    await statusIs(al, "connected");
+    const id = await directConversation("ka", "kb");
+    await restSend(id, "kb", "not yours to delete");
+    render(
+      <ParleyProvider client={al}>
+        <MessageList conversationId={id} canDeleteForEveryone />
+      </ParleyProvider>,
+    );
+    const message = (await screen.findByText("not yours to delete")).closest(".parley-message") as HTMLElement;
+    fireEvent.click(within(message).getByRole("button", { name: "Delete" }));
+    fireEvent.click(within(message).getByRole("button", { name: "Delete for everyone" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toMatch(/^Not deleted: /);
+    expect(screen.getByText("not yours to delete")).toBeTruthy();
+  });
 });

@@ -51,6 +51,8 @@ export interface MessageListViewProps {
   className?: string;
   /** "Today" is relative to this. @default the current time */
   now?: Date;
+  /** A short message over the list, e.g. why an action failed (announced as an alert). */
+  notice?: ReactNode;
 }
 
 const byIdSelector = (id: string) => `[data-id="${id.replace(/["\\]/g, "\\$&")}"]`;
@@ -609,6 +611,11 @@ export function MessageListView(props: MessageListViewProps) {
           <span aria-hidden="true"> ↓</span>
         </button>
       )}
+      {props.notice ? (
+        <div className="parley-notice" role="alert">
+          {props.notice}
+        </div>
+      ) : null}
       {viewing && <ImageViewer attachment={viewing} onClose={closeViewer} />}
     </div>
   );

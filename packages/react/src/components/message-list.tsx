@@ -55,6 +55,17 @@ export function MessageList({ conversationId, autoMarkRead = true, emptyText, ca
     if (autoMarkRead && tabVisible && ready && newestFromOthers > conversation.lastReadSeq) markRead().catch(() => undefined);
   }, [autoMarkRead, tabVisible, ready, newestFromOthers, conversation.lastReadSeq, markRead]);
 
+  // A refused edit, delete or reaction says why for a few seconds.
+  const [notice, setNotice] = useState<string | null>(null);
+  useEffect(() => {
+    if (notice === null) return;
+    const timer = setTimeout(() => setNotice(null), 5000);
+    return () => clearTimeout(timer);
+  }, [notice]);
+  const failed = (what: string) => (err: unknown) => {
+    setNotice(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+  };
+
   return (
     <MessageListView
       messages={messages}
@@ -65,9 +76,10 @@ export function MessageList({ conversationId, autoMarkRead = true, emptyText, ca
       onLoadOlder={() => void conversation.loadOlder().catch(() => undefined)}
       onRetry={(clientId) => void conversation.retry(clientId)}
       onDiscard={conversation.discard}
-      onEdit={(id, text) => conversation.edit(id, text).catch(() => undefined)}
-      onDelete={(id, scope) => conversation.delete(id, scope).catch(() => undefined)}
-      onReact={(id, emoji, on) => conversation.react(id, emoji, on).catch(() => undefined)}
+      onEdit={(id, text) => conversation.edit(id, text).catch(failed("Not edited"))}
+      onDelete={(id, scope) => conversation.delete(id, scope).catch(failed("Not deleted"))}
+      onReact={(id, emoji, on) => conversation.react(id, emoji, on).catch(failed("Reaction not saved"))}
+      notice={notice}
       onReply={draft.setReplyTo}
       editingId={draft.editing}
       onEditingChange={draft.setEditing}
