@@ -30,7 +30,9 @@ function Shell({ route, onSignOut }: { route: Extract<Route, { page: "inbox" | "
       <AppHeader page={desk ? "desk" : "inbox"} onSignOut={() => onSignOut(null)} />
       <ConnectionBanner className="connection-banner" />
       <div className="app-body">
-        {route.page === "desk" && user && !desk ? (
+        {route.page === "desk" && !user ? (
+          <div className="empty-state muted">Connecting…</div>
+        ) : route.page === "desk" && !desk ? (
           <div className="empty-state">
             <p className="empty-title">The support desk is for operators</p>
           </div>
