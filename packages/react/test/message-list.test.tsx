@@ -224,6 +224,10 @@ describe("MessageListView", () => {
     const theirs = msg({ text: "from bob" });
     render(<MessageListView messages={[theirs]} currentUserId="alice" onReply={onReply} onReact={onReact} onDelete={onDelete} now={NOW} />);
     expect(screen.queryByRole("button", { name: "Edit" })).toBeNull();
+    // One Tab stop per message: the menu holds every action; the toolbar's shortcuts are for the mouse.
+    expect(screen.getByRole("button", { name: "Reply" }).tabIndex).toBe(-1);
+    expect(screen.getByRole("button", { name: "React" }).tabIndex).toBe(-1);
+    expect(screen.getByRole("button", { name: "More actions" }).tabIndex).toBe(0);
     fireEvent.click(screen.getByRole("button", { name: "More actions" }));
     const menu = screen.getByRole("menu", { name: "More actions" });
     expect(within(menu).getAllByRole("menuitem").map((i) => i.getAttribute("aria-label") ?? i.textContent)).toEqual([

@@ -21,8 +21,10 @@ export function Menu(props: {
   className?: string;
   menuClassName?: string;
   onOpenChange?: (open: boolean) => void;
+  /** -1 leaves the button out of the Tab order (a mouse shortcut for what another control offers). @default 0 */
+  tabIndex?: number;
 }) {
-  const { label, title, icon, items, className, menuClassName, onOpenChange } = props;
+  const { label, title, icon, items, className, menuClassName, onOpenChange, tabIndex } = props;
   const [open, setOpen] = useState(false);
   const [up, setUp] = useState(false);
   const wrap = useRef<HTMLSpanElement>(null);
@@ -93,6 +95,7 @@ export function Menu(props: {
         title={title ?? label}
         aria-haspopup="menu"
         aria-expanded={open}
+        tabIndex={tabIndex}
         onClick={() => change(!open)}
       >
         {icon}

@@ -364,23 +364,24 @@ function MessageItem(props: ItemProps) {
               label="React"
               icon={<Icon name="smile" />}
               className="parley-hover-only"
+              tabIndex={-1}
               menuClassName="parley-reaction-menu"
               onOpenChange={setMenuOpen}
               items={reactions.map((emoji) => ({ label: `React with ${emoji}`, content: emoji, onSelect: () => react(emoji) }))}
             />
           )}
           {onReply && (
-            <button type="button" className="parley-action parley-hover-only" aria-label="Reply" title="Reply" onClick={() => void onReply(id)}>
+            <button type="button" className="parley-action parley-hover-only" tabIndex={-1} aria-label="Reply" title="Reply" onClick={() => void onReply(id)}>
               <Icon name="reply" />
             </button>
           )}
           {canEdit && (
-            <button type="button" className="parley-action parley-hover-only" aria-label="Edit" title="Edit" onClick={() => setEditing(id)}>
+            <button type="button" className="parley-action parley-hover-only" tabIndex={-1} aria-label="Edit" title="Edit" onClick={() => setEditing(id)}>
               <Icon name="edit" />
             </button>
           )}
           {canDelete && (
-            <button type="button" className="parley-action parley-hover-only" aria-label="Delete" title="Delete" onClick={() => setConfirming(true)}>
+            <button type="button" className="parley-action parley-hover-only" tabIndex={-1} aria-label="Delete" title="Delete" onClick={() => setConfirming(true)}>
               <Icon name="trash" />
             </button>
           )}
@@ -432,7 +433,8 @@ function useAnnouncement(messages: readonly ChatMessage[]): string {
  * one sender grouped under one name and avatar, ✓ / ✓✓ / read marks on the
  * user's own messages, "(edited)", "Message deleted", reactions, replies
  * quoting the original (a click jumps to it), images that open in a viewer,
- * actions on hover or focus (a "More actions" menu on touch screens), failed
+ * actions on hover or focus (one "More actions" menu per message in the Tab
+ * order, which holds them all; on touch screens, that menu alone), failed
  * messages with Retry, and scrolling that never pulls a reader out of
  * history. Text is always rendered as text.
  */
