@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import cors from "@fastify/cors";
 import multipart from "@fastify/multipart";
 import swagger from "@fastify/swagger";
@@ -23,6 +24,24 @@ import { registerDevRoutes } from "../dev/dev-routes.js";
 export interface HttpAppOptions {
   /** Fastify's pino logger: `false` for none, `true` or `{ level }` for JSON lines on stdout. */
   logger: boolean | { level: string };
+}
+
+/** A request the HTTP parser refused, answered in Parley's error shape (then the connection closes). */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, reason, body] =
+    err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [408, "Request Timeout", { error: { code: "unavailable", message: "The request took too long to arrive" } }]
+      : err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "Request Header Fields Too Large", { error: { code: "payload_too_large", message: "The request's headers are too large" } }]
+        : [400, "Bad Request", { error: { code: "invalid_argument", message: "The request is not valid HTTP (a path must be percent-encoded ASCII)" } }];
+  const text = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+    );
+  }
+  socket.destroy();
 }
 
 /**
@@ -81,6 +100,8 @@ export async function createHttpApp(ctx: HttpContext, options: HttpAppOptions): 
     routerOptions: { maxParamLength: 1024 },
     // A URL that cannot be decoded is the caller's mistake, answered in Parley's error shape like any other.
     frameworkErrors: (err, request, reply) => handleHttpError(err, request, reply),
+    // Requests Node's HTTP parser refuses (raw non-ASCII bytes in the path, broken headers) never reach a route.
+    clientErrorHandler: answerClientError,
   });
   base.setValidatorCompiler(validatorCompiler);
   base.setSerializerCompiler(serializerCompiler);

@@ -10,6 +10,16 @@ const tags = ["uploads"];
 /** Types a browser may show inline; anything else is served as a download. */
 const INLINE = /^(image\/(png|jpeg|gif|webp|avif)|application\/pdf|text\/plain|audio\/|video\/)/;
 
+/** The multipart parser's own complaints (no boundary, a body cut short) are the caller's mistake. */
+const MULTIPART_ERROR = /^(Multipart: |Boundary required|Unexpected end of multipart data|.* terminated early due to unexpected end of multipart data)/;
+
+function malformed(err: unknown): never {
+  if (err instanceof Error && !(err instanceof ParleyError) && MULTIPART_ERROR.test(err.message)) {
+    throw invalid("The upload is not a well-formed multipart/form-data body");
+  }
+  throw err;
+}
+
 /** Uploading files and fetching them back. */
 export function registerUploadRoutes(app: ParleyFastify, ctx: HttpContext): void {
   const { uploads } = ctx.domain;
@@ -27,14 +37,16 @@ export function registerUploadRoutes(app: ParleyFastify, ctx: HttpContext): void
     },
     async (request, reply) => {
       if (!request.isMultipart()) throw invalid("Send the file as multipart/form-data");
-      const file = await request.file();
+      const file = await request.file().catch(malformed);
       if (!file) throw invalid("No file in the request");
-      const attachment = await uploads.store(principalOf(request), {
-        filename: file.filename,
-        mimeType: file.mimetype,
-        stream: file.file,
-        truncated: () => file.file.truncated,
-      });
+      const attachment = await uploads
+        .store(principalOf(request), {
+          filename: file.filename,
+          mimeType: file.mimetype,
+          stream: file.file,
+          truncated: () => file.file.truncated,
+        })
+        .catch(malformed);
       return reply.status(201).send({ attachment });
     },
   );
