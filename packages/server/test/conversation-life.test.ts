@@ -176,6 +176,44 @@ describe.each(topologies())("search, support desk, stats, guests and erasure on 
     expect(later.session.conversations.find((c) => c.id === channel)).toMatchObject({ unread: 1 });
   });
 
+  it("lists the open channels anyone may join, with member counts and whether the caller joined, but not to guests", async () => {
+    const create = async (title: string) =>
+      (await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "channel", title } })).body.conversation.id as string;
+    const general = await create("General");
+    const random = await create("Random");
+    const archived = await create("Archived");
+    await t.request("PATCH", `/v1/conversations/${archived}`, { auth: API_KEY, body: { status: "closed" } });
+    await t.request("POST", `/v1/conversations/${general}/messages`, { auth: API_KEY, actAs: "ann", body: { text: "hello" } });
+    const bo = await t.connect("bo");
+    ok(await bo.call("conversation:join", { conversationId: random }));
+
+    // General had the latest message, so it comes first; the closed channel is not listed.
+    const first = await t.request("GET", "/v1/channels?limit=1", { auth: bo.token });
+    expect(first.status).toBe(200);
+    expect(first.body.channels).toEqual([
+      expect.objectContaining({ conversation: expect.objectContaining({ id: general, title: "General" }), memberCount: 1, joined: false }),
+    ]);
+    const second = await t.request("GET", `/v1/channels?limit=1&cursor=${first.body.nextCursor}`, { auth: bo.token });
+    expect(second.body.channels).toEqual([expect.objectContaining({ conversation: expect.objectContaining({ id: random }), memberCount: 1, joined: true })]);
+    expect(second.body.nextCursor).toBeNull();
+
+    const guest = await t.request("POST", "/v1/guests", { body: { name: "Gil" } });
+    expect((await t.request("GET", "/v1/channels", { auth: guest.body.token })).body).toMatchObject({ error: { code: "forbidden" } });
+    expect((await t.request("GET", "/v1/channels")).status).toBe(401);
+  });
+
+  it("tells a visitor how many operators are online, and nothing more", async () => {
+    const guest = await t.request("POST", "/v1/guests", { body: { name: "Gil" } });
+    const ask = async () => (await t.request("GET", "/v1/support/availability", { auth: guest.body.token })).body;
+    expect(await ask()).toEqual({ operatorsOnline: 0 });
+    const op = await t.connect("op-avail", { name: "Olga", roles: ["operator"] });
+    await t.connect("not-an-operator");
+    expect(await ask()).toEqual({ operatorsOnline: 1 });
+    op.close();
+    for (let i = 0; i < 50 && (await ask()).operatorsOnline !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await ask()).toEqual({ operatorsOnline: 0 });
+  });
+
   it("counts messages and conversations for admins only", async () => {
     const channel = (await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "channel" } })).body.conversation.id;
     for (const who of ["a", "b", "c"]) {

@@ -194,6 +194,8 @@ describe.each(backends())("hostile input on $name", (backend) => {
       ["GET", "/v1/uploads/"],
       ["GET", "/v1/me?x="],
       ["GET", "/v1/stats?x="],
+      ["GET", "/v1/channels?cursor="],
+      ["GET", "/v1/support/availability?x="],
     ];
     const statuses = new Map<number, number>();
     await fc.assert(
@@ -243,6 +245,7 @@ describe.each(backends())("hostile input on $name", (backend) => {
       ["DELETE", "/v1/users/:user"],
       ["GET", "/v1/me?:query"],
       ["GET", "/v1/stats?:query"],
+      ["GET", "/v1/channels?:query"],
       ["GET", "/v1/conversations?:query"],
       ["GET", "/v1/search?q=:query"],
     ];

@@ -8,6 +8,7 @@ import { MessageService } from "./messages.js";
 import { UnitOfWork, type EventRecorder } from "./unit-of-work.js";
 import { UserDirectory } from "./users.js";
 import { AdminService } from "./admin.js";
+import { DirectoryService } from "./directory.js";
 import { SearchService } from "./search.js";
 import { UploadService } from "./uploads.js";
 import { CommitGroup } from "../storage/commit-group.js";
@@ -22,6 +23,7 @@ export interface ParleyDomain {
   readonly uploads: UploadService;
   readonly search: SearchService;
   readonly admin: AdminService;
+  readonly directory: DirectoryService;
 }
 
 /** Services the domain uses that live outside the database. */
@@ -42,5 +44,6 @@ export function createDomain(storage: Storage, config: Config, services: DomainS
   const messages = new MessageService(storage, config, uow, conversations, services.limiter, uploads);
   const search = new SearchService(storage, uploads);
   const admin = new AdminService(storage, uow, uploads);
-  return { events, users, conversations, messages, uploads, search, admin };
+  const directory = new DirectoryService(storage, services.presence);
+  return { events, users, conversations, messages, uploads, search, admin, directory };
 }

@@ -19,6 +19,7 @@ import { registerMessageRoutes } from "./routes/message-routes.js";
 import { registerUploadRoutes } from "./routes/upload-routes.js";
 import { registerHealthRoutes, registerIdentityRoutes, registerMetricsRoute } from "./routes/system-routes.js";
 import { registerWebAppRoutes } from "./routes/web-app-routes.js";
+import { registerDirectoryRoutes } from "./routes/directory-routes.js";
 import { registerDevRoutes } from "../dev/dev-routes.js";
 
 export interface HttpAppOptions {
@@ -159,6 +160,7 @@ export async function createHttpApp(ctx: HttpContext, options: HttpAppOptions): 
   registerMessageRoutes(app, ctx);
   registerUploadRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
+  registerDirectoryRoutes(app, ctx);
   registerDevRoutes(app, ctx);
   await registerWebAppRoutes(app, ctx);
   return app;
