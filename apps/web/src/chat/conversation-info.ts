@@ -30,3 +30,8 @@ export function isOperator(roles: readonly string[] | undefined): boolean {
 export function isModerator(roles: readonly string[] | undefined): boolean {
   return !!roles && (roles.includes("moderator") || roles.includes("admin"));
 }
+
+/** A visitor with a guest token (support chat only: no channels, no directory). */
+export function isGuest(roles: readonly string[] | undefined): boolean {
+  return !!roles && roles.includes("guest");
+}

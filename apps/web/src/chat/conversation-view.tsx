@@ -3,6 +3,7 @@ import { ParleyClientError } from "@parley/client";
 import { Composer, MessageList, TypingIndicator, useComposerDraft, useConnection, useConversation, useParley } from "@parley/react";
 import { ConversationHeader } from "./conversation-header.js";
 import { isModerator, isOperator, titleOf } from "./conversation-info.js";
+import { SupportAvailability, useSupportAvailability } from "./support-availability.js";
 
 /** Resolve, Reopen and Assign to me for operators in support conversations. */
 function SupportActions({ conversationId }: { conversationId: string }) {
@@ -50,12 +51,14 @@ function SupportActions({ conversationId }: { conversationId: string }) {
   );
 }
 
-/** For visitors: who is answering, and when to expect a reply. */
+/** For visitors: who is answering, and whether someone is online to reply now. */
 function VisitorSubtitle({ members, me }: { members: readonly { userId: string; name: string }[]; me: string | null }) {
+  const operatorsOnline = useSupportAvailability(useParley());
   const operators = members.filter((m) => m.userId !== me).map((m) => m.name);
   return (
     <>
-      {operators.length > 0 ? `${operators.join(", ")} · ` : ""}We&apos;ll reply as soon as we can
+      {operators.length > 0 && <span className="visitor-operators">{operators.join(", ")} ·</span>}
+      <SupportAvailability operatorsOnline={operatorsOnline} />
     </>
   );
 }

@@ -1,24 +1,43 @@
 import { useState } from "react";
 import type { ConversationSummary } from "@parley/protocol";
 import { ConversationList, Icon, conversationTitle, useConnection, useInbox } from "@parley/react";
-import { conversationPath, navigate } from "../app/router.js";
+import { CHANNELS_PATH, conversationPath, navigate } from "../app/router.js";
+import { ChannelBrowser } from "./channel-browser.js";
 import { ConversationView } from "./conversation-view.js";
+import { isGuest } from "./conversation-info.js";
 
-/** The inbox beside the open conversation; on phones, one or the other. */
-export function InboxPage({ conversationId }: { conversationId: string | null }) {
+/**
+ * The inbox beside the open conversation, or beside the channel directory
+ * when `browsing`; on phones, one or the other.
+ */
+export function InboxPage({ conversationId, browsing = false }: { conversationId: string | null; browsing?: boolean }) {
   const { totalUnread, status } = useInbox();
   const { user } = useConnection();
+  // Guests (support visitors) cannot browse channels; hidden until the session says who this is.
+  const canBrowse = user !== null && !isGuest(user.roles);
   const [query, setQuery] = useState("");
   const needle = query.trim().toLocaleLowerCase();
   const matches = (c: ConversationSummary) =>
     conversationTitle(c, user?.id ?? null).toLocaleLowerCase().includes(needle) ||
     (c.lastMessage?.text ?? "").toLocaleLowerCase().includes(needle);
   return (
-    <div className="split" data-open={conversationId ? "conversation" : "list"}>
+    <div className="split" data-open={conversationId || browsing ? "conversation" : "list"}>
       <aside className="sidebar" aria-label="Inbox">
         <div className="sidebar-head">
-          <h1>Chats</h1>
-          {totalUnread > 0 && <span className="muted small">{totalUnread} unread</span>}
+          <div className="sidebar-title">
+            <h1>Chats</h1>
+            {totalUnread > 0 && <span className="muted small">{totalUnread} unread</span>}
+          </div>
+          {canBrowse && (
+            <button
+              type="button"
+              className="button browse-button"
+              aria-pressed={browsing}
+              onClick={() => navigate(browsing ? "/" : CHANNELS_PATH)}
+            >
+              <span aria-hidden="true">#</span> Browse channels
+            </button>
+          )}
         </div>
         <div className="sidebar-search">
           <input
@@ -42,11 +61,31 @@ export function InboxPage({ conversationId }: { conversationId: string | null })
           selectedId={conversationId}
           onSelect={(id) => navigate(conversationPath(id))}
           filter={needle ? matches : undefined}
-          emptyText={<span className="sidebar-note">{needle ? "No conversation matches" : "No conversations yet"}</span>}
+          emptyText={
+            <span className="sidebar-note">
+              {needle ? (
+                "No conversation matches"
+              ) : (
+                <>
+                  No conversations yet
+                  {canBrowse && (
+                    <>
+                      <br />
+                      <button type="button" className="link-button" onClick={() => navigate(CHANNELS_PATH)}>
+                        Find a channel to join
+                      </button>
+                    </>
+                  )}
+                </>
+              )}
+            </span>
+          }
         />
       </aside>
       <main className="main-pane">
-        {conversationId ? (
+        {browsing ? (
+          <ChannelBrowser onBack={() => navigate("/")} />
+        ) : conversationId ? (
           <ConversationView key={conversationId} conversationId={conversationId} onBack={() => navigate("/")} />
         ) : (
           <div className="empty-state">

@@ -15,10 +15,14 @@ function refusal(reason: unknown): string {
   return "That token was not accepted. Sign in again.";
 }
 
-function Shell({ route, onSignOut }: { route: Extract<Route, { page: "inbox" | "desk" }>; onSignOut: (notice: string | null) => void }) {
+/** The pages for a signed-in user. */
+export type SignedInRoute = Extract<Route, { page: "inbox" | "desk" | "channels" }>;
+
+function Shell({ route, onSignOut }: { route: SignedInRoute; onSignOut: (notice: string | null) => void }) {
   const { status, error, user } = useConnection();
   const client = useParley();
-  useAttention(client, route.conversationId, (id) => navigate(conversationPath(id, route.page === "desk")));
+  const conversationId = route.page === "channels" ? null : route.conversationId;
+  useAttention(client, conversationId, (id) => navigate(conversationPath(id, route.page === "desk")));
 
   useEffect(() => {
     if (status === "disconnected" && error?.code === "unauthenticated") onSignOut(refusal(error.details?.reason));
@@ -37,9 +41,9 @@ function Shell({ route, onSignOut }: { route: Extract<Route, { page: "inbox" | "
             <p className="empty-title">The support desk is for operators</p>
           </div>
         ) : desk ? (
-          <DeskPage conversationId={route.conversationId} />
+          <DeskPage conversationId={conversationId} />
         ) : (
-          <InboxPage conversationId={route.conversationId} />
+          <InboxPage conversationId={conversationId} browsing={route.page === "channels"} />
         )}
       </div>
     </div>
@@ -49,7 +53,7 @@ function Shell({ route, onSignOut }: { route: Extract<Route, { page: "inbox" | "
 /** The app for a signed-in user: one client for the token, closed on sign-out. */
 export function SignedInApp(props: {
   token: string;
-  route: Extract<Route, { page: "inbox" | "desk" }>;
+  route: SignedInRoute;
   onSignOut: (notice: string | null) => void;
 }) {
   const { token, route, onSignOut } = props;

@@ -93,7 +93,7 @@ function VisitorChat({ guest, onReset }: { guest: GuestSession; onReset: () => v
     <ConversationView
       conversationId={conversationId}
       visitor
-      emptyText={`Hi ${guest.name}! Tell us how we can help — we'll reply as soon as we can.`}
+      emptyText={`Hi ${guest.name}! Tell us how we can help.`}
       closedNote={
         <>
           This conversation was resolved. Thanks for getting in touch!{" "}
@@ -138,7 +138,7 @@ export function SupportPage({ info }: { info: ServerInfo | null }) {
             <p className="notice">Support chat isn&apos;t available on this server.</p>
           ) : (
             <>
-              <p className="muted">Tell us your name and we&apos;ll be right with you. We&apos;ll reply as soon as we can.</p>
+              <p className="muted">Tell us your name and we&apos;ll be right with you.</p>
               <PreChatForm onStarted={setGuest} />
             </>
           )}
