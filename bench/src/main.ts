@@ -93,10 +93,12 @@ async function main(): Promise<void> {
   };
 
   const startedAt = new Date().toISOString();
+  // Other work on a shared machine moves every figure: its load is kept from both ends of the run.
+  const loadAverageAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
   const reports: ScenarioReport[] = [];
   const resultFile = path.join(options.resultsDir, `${runId}.json`);
   const save = () => {
-    const body = JSON.stringify({ runId, startedAt, finishedAt: new Date().toISOString(), machine: machine(), options, notes, reports }, null, 2);
+    const body = JSON.stringify({ runId, startedAt, finishedAt: new Date().toISOString(), machine: { ...machine(), loadAverageAtStart }, options, notes, reports }, null, 2);
     writeFileSync(resultFile, body + "\n");
     writeFileSync(path.join(options.resultsDir, "latest.json"), body + "\n");
   };

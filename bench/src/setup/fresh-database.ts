@@ -85,6 +85,10 @@ export async function createFreshDatabase(kind: DatabaseKind, workDir: string, p
   } finally {
     await admin.end();
   }
+  // Backends come and go (Parley's pool closes idle ones): each keeps the
+  // last CPU time read from it, so the total never goes back. A backend that
+  // exits between two readings loses its CPU since the last one (an undercount).
+  const lastCpuMs = new Map<number, number>();
   return {
     kind,
     url: withDatabase(postgresUrl, name),
@@ -92,13 +96,14 @@ export async function createFreshDatabase(kind: DatabaseKind, workDir: string, p
       const c = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 5000 });
       await c.connect();
       try {
-        const { rows } = await c.query<{ pid: number }>("select pid from pg_stat_activity where datname = $1", [name]);
-        let total = 0;
+        const { rows } = await c.query<{ pid: number }>("select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", [name]);
         for (const { pid } of rows) {
           const ms = processCpuMs(pid);
           if (ms === null) return null;
-          total += ms;
+          lastCpuMs.set(pid, Math.max(ms, lastCpuMs.get(pid) ?? 0));
         }
+        let total = 0;
+        for (const ms of lastCpuMs.values()) total += ms;
         return total;
       } finally {
         await c.end();

@@ -1,6 +1,6 @@
-import type { Selectable } from "kysely";
+import type { CompiledQuery, InferResult, Kysely, Selectable } from "kysely";
 import type { Storage } from "../storage/database.js";
-import type { ConversationsTable, MembersTable } from "../storage/schema.js";
+import type { ConversationsTable, Database, MembersTable } from "../storage/schema.js";
 import type { Audience } from "./domain-events.js";
 import type { Db } from "./unit-of-work.js";
 import { forbidden, notFound } from "./parley-error.js";
@@ -15,12 +15,14 @@ export interface AccessView {
   readonly member: MemberRow | null;
 }
 
-/** Loads a conversation and the caller's membership; `not_found` when there is no such conversation. */
-export async function loadAccess(storage: Storage, principal: Principal, conversationId: string): Promise<AccessView> {
+const CONVERSATION_PLACEHOLDER = "\u0000conversation";
+const USER_PLACEHOLDER = "\u0000user";
+
+function accessQuery(db: Kysely<Database>, conversationId: string, userId: string) {
   // One round trip: the conversation and, joined, the caller's membership.
-  const row = await storage.db
+  return db
     .selectFrom("conversations as c")
-    .leftJoin("members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", principal.id))
+    .leftJoin("members as m", (join) => join.onRef("m.conversation_id", "=", "c.id").on("m.user_id", "=", userId))
     .selectAll("c")
     .select([
       "m.user_id as m_user_id",
@@ -30,8 +32,34 @@ export async function loadAccess(storage: Storage, principal: Principal, convers
       "m.last_read_at as m_last_read_at",
       "m.last_delivered_seq as m_last_delivered_seq",
     ])
-    .where("c.id", "=", conversationId)
-    .executeTakeFirst();
+    .where("c.id", "=", conversationId);
+}
+
+type AccessRow = InferResult<ReturnType<typeof accessQuery>>[number];
+
+/**
+ * The access query compiled once per database, with placeholders where the
+ * ids go. Every event a client sends loads access first, and building and
+ * compiling the query each time cost more than SQLite took to run it.
+ */
+const compiledAccess = new WeakMap<Kysely<Database>, CompiledQuery<AccessRow>>();
+
+function accessQueryFor(db: Kysely<Database>, conversationId: string, userId: string): CompiledQuery<AccessRow> {
+  let template = compiledAccess.get(db);
+  if (!template) {
+    template = accessQuery(db, CONVERSATION_PLACEHOLDER, USER_PLACEHOLDER).compile();
+    compiledAccess.set(db, template);
+  }
+  const parameters = template.parameters.map((value) =>
+    value === CONVERSATION_PLACEHOLDER ? conversationId : value === USER_PLACEHOLDER ? userId : value,
+  );
+  return { ...template, parameters };
+}
+
+/** Loads a conversation and the caller's membership; `not_found` when there is no such conversation. */
+export async function loadAccess(storage: Storage, principal: Principal, conversationId: string): Promise<AccessView> {
+  const { rows } = await storage.db.executeQuery(accessQueryFor(storage.db, conversationId, principal.id));
+  const row = rows[0];
   if (!row) throw notFound("No such conversation");
   const { m_user_id, m_role, m_joined_at, m_last_read_seq, m_last_read_at, m_last_delivered_seq, ...conversation } = row;
   const member: MemberRow | null =

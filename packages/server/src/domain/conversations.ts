@@ -98,6 +98,13 @@ function joinLabel(p: Principal): string {
   return role ? `${p.name} (${role})` : p.name;
 }
 
+/** A connecting user's conversations (see {@link ConversationService.sessionSummary}). */
+export interface SessionSummary {
+  conversations: Array<{ id: string; lastSeq: number; unread: number; lastReadSeq: number }>;
+  /** Ids of the non-channel conversations among them, where the user's presence is shown. */
+  presenceConversationIds: string[];
+}
+
 /** Conversations: create, find, list, update, membership. */
 export class ConversationService {
   readonly #storage: Storage;
@@ -333,13 +340,18 @@ export class ConversationService {
     };
   }
 
-  /** `{ id, lastSeq, unread }` for every conversation the user is a member of (the `session` event). */
-  async sessionSummary(p: Principal): Promise<Array<{ id: string; lastSeq: number; unread: number; lastReadSeq: number }>> {
+  /**
+   * What a socket gets on connecting: every conversation the user is a member
+   * of, with its unread count, newest first; and, read in the same query,
+   * the non-channel ones among them, where the user's presence is shown.
+   */
+  async sessionSummary(p: Principal): Promise<SessionSummary> {
     const rows = await this.#storage.db
       .selectFrom("members as m")
       .innerJoin("conversations as c", "c.id", "m.conversation_id")
       .select([
         "c.id",
+        "c.kind",
         "c.last_seq",
         "m.last_read_seq",
         sql<number>`(select count(*) from messages x
@@ -352,12 +364,15 @@ export class ConversationService {
       .where("m.user_id", "=", p.id)
       .orderBy("c.activity_at", "desc")
       .execute();
-    return rows.map((r) => ({
-      id: r.id,
-      lastSeq: Number(r.last_seq),
-      unread: Number(r.unread),
-      lastReadSeq: Number(r.last_read_seq),
-    }));
+    return {
+      conversations: rows.map((r) => ({
+        id: r.id,
+        lastSeq: Number(r.last_seq),
+        unread: Number(r.unread),
+        lastReadSeq: Number(r.last_read_seq),
+      })),
+      presenceConversationIds: rows.filter((r) => r.kind !== "channel").map((r) => r.id),
+    };
   }
 
   /** Ids of the non-channel conversations a user belongs to (where their presence is shown). */

@@ -153,9 +153,12 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
     presenceOnline: (userIds) => presence.online(userIds),
   };
 
+  function emitPresence(conversationIds: readonly string[], userId: string, online: boolean, lastSeenAt: string | null): void {
+    if (conversationIds.length > 0) io.to(conversationIds.map(watchRoom)).emit("presence", { userId, online, lastSeenAt });
+  }
+
   async function announcePresence(userId: string, online: boolean, lastSeenAt: string | null): Promise<void> {
-    const ids = await domain.conversations.presenceConversationIds(userId);
-    if (ids.length > 0) io.to(ids.map(watchRoom)).emit("presence", { userId, online, lastSeenAt });
+    emitPresence(await domain.conversations.presenceConversationIds(userId), userId, online, lastSeenAt);
   }
 
   async function goneOffline(userId: string): Promise<void> {
@@ -176,9 +179,13 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
     registerHandlers(socket, shared);
     scheduleExpiry(socket);
     metrics.connections.inc();
+    // One query serves the session event and the presence announcement.
+    const summary = domain.conversations.sessionSummary(principal);
     presence
       .connect(principal.id, socket.id)
-      .then((first) => (first ? announcePresence(principal.id, true, null) : undefined))
+      .then(async (first) => {
+        if (first) emitPresence((await summary).presenceConversationIds, principal.id, true, null);
+      })
       .catch((err: unknown) => logger.error({ err }, "presence update failed"));
     socket.on("disconnect", () => {
       metrics.connections.dec();
@@ -190,9 +197,8 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
         .then((last) => (last ? goneOffline(userId) : undefined))
         .catch((err: unknown) => logger.error({ err }, "presence update failed"));
     });
-    domain.conversations
-      .sessionSummary(principal)
-      .then((conversations) => {
+    summary
+      .then(({ conversations }) => {
         socket.emit("session", {
           user: { id: principal.id, name: principal.name, roles: [...principal.roles] },
           serverTime: new Date().toISOString(),

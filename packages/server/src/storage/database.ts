@@ -4,6 +4,7 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
+import { SERVING_AUTOCHECKPOINT_PAGES, startSqliteCheckpointer } from "./sqlite-checkpointer.js";
 
 /** Which database engine a {@link Storage} runs on. */
 export type DialectName = "sqlite" | "postgres";
@@ -72,8 +73,17 @@ export function openStorage(url: string, options: OpenStorageOptions = {}): Stor
     sqlite.pragma("synchronous = FULL");
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma("busy_timeout = 5000");
+    const checkpointer = file === ":memory:" ? null : startSqliteCheckpointer(file);
+    if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${SERVING_AUTOCHECKPOINT_PAGES}`);
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    return { db, dialect: "sqlite", destroy: () => db.destroy() };
+    return {
+      db,
+      dialect: "sqlite",
+      destroy: async () => {
+        await checkpointer?.stop();
+        await db.destroy();
+      },
+    };
   }
   const pool = new pg.Pool({
     connectionString: url,
