@@ -121,6 +121,10 @@ describe.skipIf(skip !== null)("the web app in Chromium: browsing channels and s
     const visitor = await person();
     const page = visitor.page;
     await page.goto(`${node.url}/support`);
+    // Before they have a token, the form already says whether anyone is there.
+    await expect
+      .poll(() => page.getByRole("status").getByText("We'll reply as soon as we can", { exact: true }).count(), { timeout: 10_000 })
+      .toBe(1);
     await page.getByRole("textbox", { name: "Your name" }).fill(`Visitor ${unique("")}`);
     await page.getByRole("button", { name: "Start chat" }).click();
     await expect.poll(() => page.getByRole("textbox", { name: "Message" }).isVisible(), { timeout: 10_000 }).toBe(true);

@@ -206,6 +206,8 @@ describe.each(topologies())("search, support desk, stats, guests and erasure on 
     const guest = await t.request("POST", "/v1/guests", { body: { name: "Gil" } });
     const ask = async () => (await t.request("GET", "/v1/support/availability", { auth: guest.body.token })).body;
     expect(await ask()).toEqual({ operatorsOnline: 0 });
+    // With guests on, a visitor may ask before they have a token (the pre-chat form).
+    expect((await t.request("GET", "/v1/support/availability")).body).toEqual({ operatorsOnline: 0 });
     const op = await t.connect("op-avail", { name: "Olga", roles: ["operator"] });
     await t.connect("not-an-operator");
     expect(await ask()).toEqual({ operatorsOnline: 1 });

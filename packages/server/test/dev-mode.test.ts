@@ -18,6 +18,8 @@ describe("outside dev mode", () => {
       expect((await t.request("GET", "/dev/login")).status).toBe(404);
       expect((await t.request("GET", "/dev")).status).toBe(404);
       expect((await t.request("GET", "/web-app.json")).body).toMatchObject({ dev: false, guests: false });
+      // Without guests, nobody learns whether support is staffed without a token.
+      expect((await t.request("GET", "/v1/support/availability")).status).toBe(401);
 
       for (const page of ["/", "/c/some-conversation", "/desk", "/support"]) {
         const res = await t.request("GET", page);

@@ -4,14 +4,23 @@ import type { ParleyClient } from "@parley/client";
 /** How often a visitor's page asks whether an operator is online. */
 export const AVAILABILITY_REFRESH_MS = 30_000;
 
+/** Asks the server, as the signed-in user, or (no client yet: the pre-chat form) without a token. */
+async function askAvailability(client: ParleyClient | null): Promise<{ operatorsOnline: number }> {
+  if (client) return client.api<{ operatorsOnline: number }>("GET", "/v1/support/availability");
+  const res = await fetch("/v1/support/availability");
+  if (!res.ok) throw new Error(`availability: ${res.status}`);
+  return (await res.json()) as { operatorsOnline: number };
+}
+
 /**
  * How many support operators are online (`GET /v1/support/availability`),
- * `null` until the first answer. Asks again every `refreshMs` while the tab
+ * `null` until the first answer. Without a client it asks without a token,
+ * which the server allows where visitors may chat. Asks again every `refreshMs` while the tab
  * is visible, at once when the window regains focus or the tab becomes
  * visible again, and stops when the component unmounts. A failed check keeps
  * the last answer.
  */
-export function useSupportAvailability(client: ParleyClient, refreshMs = AVAILABILITY_REFRESH_MS): number | null {
+export function useSupportAvailability(client: ParleyClient | null, refreshMs = AVAILABILITY_REFRESH_MS): number | null {
   const [operatorsOnline, setOperatorsOnline] = useState<number | null>(null);
   useEffect(() => {
     let live = true;
@@ -19,8 +28,7 @@ export function useSupportAvailability(client: ParleyClient, refreshMs = AVAILAB
     const check = () => {
       if (asking) return;
       asking = true;
-      client
-        .api<{ operatorsOnline: number }>("GET", "/v1/support/availability")
+      askAvailability(client)
         .then(
           ({ operatorsOnline: n }) => live && setOperatorsOnline(n),
           () => undefined,

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { createParleyClient, type ParleyClient } from "@parley/client";
 import { ConnectionBanner, ParleyProvider, useConnection, useParley } from "@parley/react";
 import { postJson, type ServerInfo } from "../app/server-info.js";
+import { SupportAvailability, useSupportAvailability } from "../chat/support-availability.js";
 import { forgetGuest, storedGuest, storeGuest, type GuestSession } from "../app/session.js";
 import { ConversationView } from "../chat/conversation-view.js";
 
@@ -107,6 +108,11 @@ function VisitorChat({ guest, onReset }: { guest: GuestSession; onReset: () => v
 }
 
 /** `/support`: a visitor's chat with the support team, kept in this browser. */
+/** Whether anyone is there, before the visitor has a token. */
+function PreChatAvailability() {
+  return <SupportAvailability operatorsOnline={useSupportAvailability(null)} className="prechat-availability" />;
+}
+
 export function SupportPage({ info }: { info: ServerInfo | null }) {
   const [guest, setGuest] = useState<GuestSession | null>(() => storedGuest());
   const [client, setClient] = useState<ParleyClient | null>(null);
@@ -139,6 +145,7 @@ export function SupportPage({ info }: { info: ServerInfo | null }) {
           ) : (
             <>
               <p className="muted">Tell us your name and we&apos;ll be right with you.</p>
+              <PreChatAvailability />
               <PreChatForm onStarted={setGuest} />
             </>
           )}

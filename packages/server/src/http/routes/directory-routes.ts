@@ -1,7 +1,8 @@
 import { MAX_PAGE_LIMIT, cleanStringSchema, conversationSchema } from "@parley/protocol";
 import { z } from "zod";
 import type { HttpContext, ParleyFastify } from "../http-context.js";
-import { principalOf } from "../http-context.js";
+import { ParleyError } from "../../domain/parley-error.js";
+import { optionalPrincipalOf, principalOf } from "../http-context.js";
 import { errorResponses, queryInt } from "../response-schemas.js";
 
 const security = [{ bearer: [] }];
@@ -35,15 +36,19 @@ export function registerDirectoryRoutes(app: ParleyFastify, ctx: HttpContext): v
   app.get(
     "/v1/support/availability",
     {
+      // A visitor asks before they have a token (the pre-chat form) when guests may chat.
+      config: { auth: "optional" },
       schema: {
         tags: ["support"],
         security,
-        summary: "How many operators are online now (for a visitor's \"We are online\")",
+        summary: "How many operators are online now, for a visitor's \"We are online\" (no token needed when PARLEY_GUESTS=on)",
         response: { 200: z.object({ operatorsOnline: z.number().int() }), ...errorResponses },
       },
     },
     async (request) => {
-      principalOf(request);
+      if (!optionalPrincipalOf(request) && !ctx.config.guests) {
+        throw new ParleyError("unauthenticated", "A Bearer token is required", { reason: "missing" });
+      }
       return directory.supportAvailability();
     },
   );
