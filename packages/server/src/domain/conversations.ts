@@ -30,6 +30,7 @@ import {
 } from "./access.js";
 import type { Db, Emit, UnitOfWork } from "./unit-of-work.js";
 import { conflict, forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
+import { decodeActivityCursor, encodeActivityCursor } from "./activity-cursor.js";
 import { isAdmin, isGlobalModerator, isGuest, isOperator, type Principal } from "./principal.js";
 import type { UploadService } from "./uploads.js";
 import type { UserDirectory } from "./users.js";
@@ -64,21 +65,6 @@ export interface ConversationWithMembers {
 
 type ConversationRow = Selectable<ConversationsTable>;
 
-function encodeCursor(activityAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([activityAt, id])).toString("base64url");
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(parsed) && parsed.length === 2 && parsed.every((v) => typeof v === "string")) {
-      return [parsed[0] as string, parsed[1] as string];
-    }
-  } catch {
-    // fall through
-  }
-  throw invalid("cursor is not one this server issued");
-}
 
 function normalizeMembers(members: MemberInput[] | undefined): Map<string, MemberRole | undefined> {
   const out = new Map<string, MemberRole | undefined>();
@@ -248,7 +234,7 @@ export class ConversationService {
     const limit = input.limit ?? DEFAULT_PAGE_LIMIT;
     const db = this.#storage.db;
     const operator = isOperator(p);
-    const cursor = input.cursor ? decodeCursor(input.cursor) : null;
+    const cursor = input.cursor ? decodeActivityCursor(input.cursor) : null;
     const afterCursor = cursor
       ? sql<boolean>`(c.activity_at < ${cursor[0]} or (c.activity_at = ${cursor[0]} and c.id < ${cursor[1]}))`
       : sql<boolean>`1 = 1`;
@@ -298,7 +284,7 @@ export class ConversationService {
     const rows = unsorted.sort(byActivity);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    const nextCursor = rows.length > limit && last ? encodeCursor(last.activity_at, last.id) : null;
+    const nextCursor = rows.length > limit && last ? encodeActivityCursor(last.activity_at, last.id) : null;
 
     const lastPairs = page.filter((r) => r.last_message_seq !== null).map((r) => [r.id, Number(r.last_message_seq)] as const);
     const lastMessages = new Map<string, Message>();
