@@ -30,6 +30,8 @@ export interface BenchOptions {
   maxSteps: number;
   /** fanout: bisections between the last rate that held and the first that did not. @default 2 */
   refine: number;
+  /** fanout: times a rate that did not hold is tried again before it counts as not held. @default 1 */
+  retries: number;
   /** fanout: seconds of sending per step. @default 3 */
   stepSeconds: number;
   /** fanout: a step holds while p99 send→receive latency stays at or under this. @default 50 */
@@ -88,6 +90,7 @@ Sizes:
   --rate-factor <f>          rate multiplier per step (1.5)
   --max-steps <n>            most fanout steps (12), then --refine <n> bisections (2)
   --step-seconds <s>         sending time per step (3)
+  --retries <n>              times a rate that did not hold is tried again before it counts (1)
   --p99-limit <ms>           a step holds while p99 stays at or under this (50)
   --text-bytes <n>           bytes of text per fanout message (64)
   --messages <n>             history: messages in the conversation (1000000)
@@ -140,6 +143,7 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
       "max-steps": { type: "string" },
       refine: { type: "string" },
       "step-seconds": { type: "string" },
+      retries: { type: "string" },
       "p99-limit": { type: "string" },
       "text-bytes": { type: "string" },
       messages: { type: "string" },
@@ -194,6 +198,7 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
     rateFactor,
     maxSteps: positiveInt("max-steps", values["max-steps"], 12),
     refine: values.refine === "0" ? 0 : positiveInt("refine", values.refine, 2),
+    retries: values.retries === "0" ? 0 : positiveInt("retries", values.retries, 1),
     stepSeconds: positiveNumber("step-seconds", values["step-seconds"], 3),
     p99LimitMs: positiveNumber("p99-limit", values["p99-limit"], 50),
     textBytes: positiveInt("text-bytes", values["text-bytes"], 64),

@@ -215,10 +215,22 @@ async function fanoutOn(ctx: ScenarioContext, choice: TargetChoice): Promise<Run
       let firstFail: FanoutStep | null = null;
       let rate = options.rateStart;
       let step = 1;
-      for (let i = 0; i < options.maxSteps; i++) {
-        const s = await runStep(ctx, rig, step++, rate, options.stepSeconds);
+      // A rate that does not hold is tried again (--retries) before it counts:
+      // on a shared machine one stall of another process can fail a step.
+      const measure = async (at: number): Promise<FanoutStep> => {
+        let s = await runStep(ctx, rig, step++, at, options.stepSeconds);
         steps.push(s);
         ctx.progress(describeStep(s));
+        for (let retry = 0; retry < options.retries && !s.holds; retry++) {
+          await sleep(500);
+          s = await runStep(ctx, rig, step++, at, options.stepSeconds);
+          steps.push(s);
+          ctx.progress(describeStep(s) + " (again)");
+        }
+        return s;
+      };
+      for (let i = 0; i < options.maxSteps; i++) {
+        const s = await measure(rate);
         if (!s.holds) {
           firstFail = s;
           break;
@@ -234,9 +246,7 @@ async function fanoutOn(ctx: ScenarioContext, choice: TargetChoice): Promise<Run
           const mid = Math.round(Math.sqrt(lo * hi));
           if (mid <= lo || mid >= hi) break;
           await sleep(500);
-          const s = await runStep(ctx, rig, step++, mid, options.stepSeconds);
-          steps.push(s);
-          ctx.progress(describeStep(s));
+          const s = await measure(mid);
           if (s.holds) {
             best = s;
             lo = mid;
@@ -325,6 +335,7 @@ export async function runFanout(ctx: ScenarioContext): Promise<ScenarioReport> {
       rateStart: options.rateStart,
       rateFactor: options.rateFactor,
       stepSeconds: options.stepSeconds,
+      retries: options.retries,
       p99LimitMs: options.p99LimitMs,
       textBytes: options.textBytes,
       workers: options.workers,
