@@ -157,6 +157,25 @@ describe.each(topologies())("search, support desk, stats, guests and erasure on 
     });
   });
 
+  it("takes reaction names that look like object properties as plain names", async () => {
+    const alice = await t.connect("alice");
+    const id = ok(await alice.call("conversation:create", { kind: "direct", members: ["bob"] })).id;
+    const m = ok(await alice.call("message:send", { conversationId: id, clientId: "p", text: "hi" }));
+    for (const emoji of ["valueOf", "__proto__", "constructor", "toString"]) {
+      const removedFirst = ok(await alice.call("message:react", { conversationId: id, messageId: m.id, emoji, on: false }));
+      expect(Object.keys(removedFirst.reactions)).not.toContain(emoji);
+      ok(await alice.call("message:react", { conversationId: id, messageId: m.id, emoji, on: true }));
+    }
+    const history = ok(await alice.call("conversation:history", { conversationId: id }));
+    const stored = history.messages.find((x: Message) => x.id === m.id)!;
+    expect(Object.entries(stored.reactions).sort()).toEqual([
+      ["__proto__", ["alice"]],
+      ["constructor", ["alice"]],
+      ["toString", ["alice"]],
+      ["valueOf", ["alice"]],
+    ]);
+  });
+
   it("lets a newcomer to a channel read its history without counting it as unread", async () => {
     const channel = (await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "channel", title: "General" } })).body.conversation
       .id;

@@ -44,6 +44,11 @@ function hiddenCopy(message: Message): Message {
   return { ...message, text: null, attachments: [], reactions: {}, hidden: true };
 }
 
+/** Who reacted with `emoji`: an own key of the reactions only, never something inherited like `valueOf`. */
+function reactorsOf(reactions: Message["reactions"], emoji: string): string[] {
+  return Object.hasOwn(reactions, emoji) ? (reactions[emoji] ?? []) : [];
+}
+
 /** Messages: send, edit, delete, react, read state, history and sync. */
 export class MessageService {
   readonly #storage: Storage;
@@ -252,15 +257,16 @@ export class MessageService {
     }
     const current = await this.#require(conversationId, messageId);
     if (current.deletedAt) throw conflict("This message was deleted");
-    const has = current.reactions[emoji]?.includes(p.id) ?? false;
+    const has = reactorsOf(current.reactions, emoji).includes(p.id);
     if (has === on) return this.#uploads.present(current);
     return this.#uow.run(async (trx, emit) => {
       const seq = await nextSeq(trx, conversationId, null);
       const fresh = (await findMessage(trx, conversationId, messageId))!;
-      const users = new Set(fresh.reactions[emoji] ?? []);
+      const users = new Set(reactorsOf(fresh.reactions, emoji));
       if (on) users.add(p.id);
       else users.delete(p.id);
-      const reactions = { ...fresh.reactions };
+      // No prototype: an emoji such as "__proto__" or "valueOf" is just a key.
+      const reactions: Record<string, string[]> = Object.assign(Object.create(null) as Record<string, string[]>, fresh.reactions);
       if (users.size > 0) reactions[emoji] = [...users];
       else delete reactions[emoji];
       const row = await trx
