@@ -116,7 +116,9 @@ export async function createParleyServer(config: Config, options: CreateServerOp
     signer,
     webhooks,
     async listen() {
-      await http.listen({ port: config.port, host: config.host });
+      // A deep accept queue: after a restart or a network blip thousands of clients reconnect at once, and
+      // connections the kernel drops from a short queue come back only after the client's backoff.
+      await http.listen({ port: config.port, host: config.host, backlog: 4096 });
       webhooks.start();
       const { port } = http.server.address() as AddressInfo;
       return `http://localhost:${port}`;
