@@ -99,6 +99,18 @@ describe.each(topologies())("uploads and attachments on $name", (topology) => {
     expect(await t.server.storage.db.selectFrom("uploads").selectAll().execute()).toHaveLength(0);
   });
 
+  it("takes one file per upload and refuses a request with two, keeping neither", async () => {
+    const { alice } = await setup();
+    const form = new FormData();
+    form.append("file", new Blob([gif(10, 10)], { type: "image/gif" }), "one.gif");
+    form.append("file", new Blob([gif(20, 20)], { type: "image/gif" }), "two.gif");
+    const res = await fetch(`${t.url}/v1/uploads`, { method: "POST", headers: { authorization: `Bearer ${alice.token}` }, body: form });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: "invalid_argument", message: "Send one file per upload" } });
+    const single = await upload(alice.token, gif(10, 10), "one.gif", "image/gif");
+    expect(single.status).toBe(201);
+  });
+
   it("only lets the uploader attach a file, once, and removes it with the message", async () => {
     const { alice, bob, conversationId } = await setup();
     const doc = await upload(alice.token, Buffer.from("minutes of the meeting"), "notes.txt", "text/plain");

@@ -140,6 +140,14 @@ export class UploadService {
   }
 
   /** Deletes files once the transaction that forgot them has committed. */
+  /** Forgets an upload no message holds yet (its request turned out to be refused): the row and the file. */
+  async discard(id: string): Promise<void> {
+    const linked = await this.#storage.db.selectFrom("message_attachments").select("upload_id").where("upload_id", "=", id).executeTakeFirst();
+    if (linked) return;
+    await this.#storage.db.deleteFrom("uploads").where("id", "=", id).execute();
+    await this.#files.remove(id);
+  }
+
   async removeFiles(ids: readonly string[]): Promise<void> {
     await Promise.all(ids.map((id) => this.#files.remove(id)));
   }

@@ -137,7 +137,8 @@ export async function createHttpApp(ctx: HttpContext, options: HttpAppOptions): 
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
   await app.register(multipart, {
-    limits: { fileSize: ctx.config.uploadMaxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 },
+    // Two files are let through so that a second one is seen and refused rather than silently dropped.
+    limits: { fileSize: ctx.config.uploadMaxBytes, files: 2, fields: 10, fieldSize: 1024, parts: 12 },
   });
 
   app.addHook("onRequest", async (request: FastifyRequest) => {

@@ -1,4 +1,4 @@
-import { attachmentSchema, idSchema } from "@parley/protocol";
+import { attachmentSchema, idSchema, type Attachment } from "@parley/protocol";
 import { z } from "zod";
 import { invalid, ParleyError } from "../../domain/parley-error.js";
 import type { HttpContext, ParleyFastify } from "../http-context.js";
@@ -37,16 +37,28 @@ export function registerUploadRoutes(app: ParleyFastify, ctx: HttpContext): void
     },
     async (request, reply) => {
       if (!request.isMultipart()) throw invalid("Send the file as multipart/form-data");
-      const file = await request.file().catch(malformed);
-      if (!file) throw invalid("No file in the request");
-      const attachment = await uploads
-        .store(principalOf(request), {
-          filename: file.filename,
-          mimeType: file.mimetype,
-          stream: file.file,
-          truncated: () => file.file.truncated,
-        })
-        .catch(malformed);
+      const p = principalOf(request);
+      let attachment: Attachment | null = null;
+      try {
+        for await (const part of request.parts()) {
+          if (part.type !== "file") continue;
+          if (attachment) {
+            part.file.resume();
+            throw invalid("Send one file per upload");
+          }
+          attachment = await uploads.store(p, {
+            filename: part.filename,
+            mimeType: part.mimetype,
+            stream: part.file,
+            truncated: () => part.file.truncated,
+          });
+        }
+      } catch (err) {
+        // Nothing of a refused request stays behind.
+        if (attachment) await uploads.discard(attachment.id);
+        malformed(err);
+      }
+      if (!attachment) throw invalid("No file in the request");
       return reply.status(201).send({ attachment });
     },
   );
