@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser, Page } from "playwright-core";
-import { browserSkipReason, launchBrowser, openPerson, screenshot, signIn, startDevNode, unique, type DevNode, type Person } from "./support/browser.js";
+import { describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { type BrowserSuite, browserSkipReason, browserSuite, screenshot, signIn, unique } from "./support/browser.js";
 
 const skip = browserSkipReason();
 if (skip) process.stdout.write(`${skip}: the web app browser suite\n`);
@@ -12,29 +12,11 @@ interface ChannelListing {
 }
 
 describe.skipIf(skip !== null)("the web app in Chromium: browsing channels and support availability", () => {
-  let node: DevNode;
-  let browser: Browser;
-  const people: Person[] = [];
-
-  beforeAll(async () => {
-    node = await startDevNode();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    for (const person of people) await person.context.close().catch(() => undefined);
-    await browser?.close();
-    await node?.close();
-  });
-
-  async function person(options: Parameters<typeof openPerson>[1] = {}): Promise<Person> {
-    const p = await openPerson(browser, options);
-    people.push(p);
-    return p;
-  }
+  const suite = browserSuite();
+  const person = (options: Parameters<BrowserSuite["person"]>[0] = {}) => suite.person(options);
 
   async function community(userId: string): Promise<ChannelListing> {
-    const { channels } = await node.api<{ channels: ChannelListing[] }>("GET", "/v1/channels?limit=50", undefined, userId);
+    const { channels } = await suite.node.api<{ channels: ChannelListing[] }>("GET", "/v1/channels?limit=50", undefined, userId);
     const listing = channels.find((c) => c.conversation.title === "Community");
     expect(listing).toBeDefined();
     return listing!;
@@ -42,14 +24,14 @@ describe.skipIf(skip !== null)("the web app in Chromium: browsing channels and s
 
   it("a new user browses channels, joins Community, reads its history, posts, and finds it in their inbox", async () => {
     const dana = { id: unique("dana"), name: "Dana Reyes" };
-    const token = await node.token(dana.id, dana.name);
-    expect((await fetch(`${node.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const token = await suite.node.token(dana.id, dana.name);
+    expect((await fetch(`${suite.node.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     const before = await community(dana.id);
     expect(before.joined).toBe(false);
     const channelId = before.conversation.id;
 
     const p = await person();
-    await signIn(p, node.url, token);
+    await signIn(p, suite.node.url, token);
     const page = p.page;
     // In no conversation yet.
     await expect.poll(() => page.getByText("No conversations yet").count(), { timeout: 10_000 }).toBe(1);
@@ -103,7 +85,7 @@ describe.skipIf(skip !== null)("the web app in Chromium: browsing channels and s
 
     // On a phone the directory is a screen of its own, with Back.
     const phone = await person({ viewport: { width: 375, height: 740 } });
-    await signIn(phone, node.url, token);
+    await signIn(phone, suite.node.url, token);
     const phoneInbox = phone.page.getByRole("listbox", { name: "Conversations" });
     await expect.poll(() => phoneInbox.getByRole("option").filter({ hasText: "Community" }).count(), { timeout: 10_000 }).toBe(1);
     await phone.page.getByRole("button", { name: "Browse channels", exact: true }).click();
@@ -120,7 +102,7 @@ describe.skipIf(skip !== null)("the web app in Chromium: browsing channels and s
   it("tells a visitor whether an operator is online, and keeps it current", async () => {
     const visitor = await person();
     const page = visitor.page;
-    await page.goto(`${node.url}/support`);
+    await page.goto(`${suite.node.url}/support`);
     // Before they have a token, the form already says whether anyone is there.
     await expect
       .poll(() => page.getByRole("status").getByText("We'll reply as soon as we can", { exact: true }).count(), { timeout: 10_000 })
@@ -135,7 +117,7 @@ describe.skipIf(skip !== null)("the web app in Chromium: browsing channels and s
 
     // Olivia, an operator, opens the desk.
     const olivia = await person();
-    await olivia.page.goto(`${node.url}/dev/login`);
+    await olivia.page.goto(`${suite.node.url}/dev/login`);
     await olivia.page.getByRole("button", { name: /^Olivia Chen/ }).click();
     await olivia.page.getByRole("link", { name: /desk/i }).first().click();
     await expect.poll(() => olivia.page.url(), { timeout: 10_000 }).toContain("/desk");
@@ -171,21 +153,21 @@ describe.skipIf(skip !== null)("the web app in Chromium: browsing channels and s
 
   it("pages through many channels with Load more, and moves between them with the arrow keys", async () => {
     const reader = { id: unique("reader"), name: "Rui Costa" };
-    const readerToken = await node.token(reader.id, reader.name);
+    const readerToken = await suite.node.token(reader.id, reader.name);
     const prefix = unique("Topic ");
     // The host's back end opens the channels (as the server, with the API key).
     for (let i = 1; i <= 31; i++) {
-      await node.api("POST", "/v1/conversations", { kind: "channel", title: `${prefix} ${i}` });
+      await suite.node.api("POST", "/v1/conversations", { kind: "channel", title: `${prefix} ${i}` });
     }
     const p = await person();
-    await signIn(p, node.url, readerToken);
+    await signIn(p, suite.node.url, readerToken);
     await p.page.getByRole("button", { name: "Browse channels", exact: true }).click();
     const list = p.page.getByRole("list", { name: "Channels" });
     await expect.poll(() => list.getByRole("listitem").count(), { timeout: 10_000 }).toBe(30);
     // Newest activity first: the new channels come before Community.
     await expect.poll(() => list.getByRole("listitem").first().textContent()).toContain(prefix);
     await p.page.getByRole("button", { name: "Load more" }).click();
-    const total = (await node.api<{ channels: unknown[] }>("GET", "/v1/channels?limit=100", undefined, reader.id)).channels.length;
+    const total = (await suite.node.api<{ channels: unknown[] }>("GET", "/v1/channels?limit=100", undefined, reader.id)).channels.length;
     expect(total).toBeGreaterThan(30);
     await expect.poll(() => list.getByRole("listitem").count(), { timeout: 10_000 }).toBe(total);
     await expect.poll(() => p.page.getByRole("button", { name: "Load more" }).count()).toBe(0);

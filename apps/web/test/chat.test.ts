@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { startTcpProxy } from "../../../packages/client/test/support/tcp-proxy.js";
-import { browserSkipReason, launchBrowser, openPerson, screenshot, signIn, startDevNode, unique, type DevNode, type Person } from "./support/browser.js";
+import { type BrowserSuite, browserSkipReason, browserSuite, screenshot, signIn, unique } from "./support/browser.js";
 
 const skip = browserSkipReason();
 if (skip) process.stdout.write(`${skip}: the web app browser suite\n`);
@@ -13,38 +12,20 @@ interface Pair {
 }
 
 describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", () => {
-  let node: DevNode;
-  let browser: Browser;
-  const people: Person[] = [];
-
-  beforeAll(async () => {
-    node = await startDevNode();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    for (const person of people) await person.context.close().catch(() => undefined);
-    await browser?.close();
-    await node?.close();
-  });
-
-  async function person(options: Parameters<typeof openPerson>[1] = {}): Promise<Person> {
-    const p = await openPerson(browser, options);
-    people.push(p);
-    return p;
-  }
+  const suite = browserSuite();
+  const person = (options: Parameters<BrowserSuite["person"]>[0] = {}) => suite.person(options);
 
   /** Two fresh users and the direct conversation between them. */
   async function pair(): Promise<Pair> {
     const ana = { id: unique("ana"), name: "Ana Silva" };
     const ben = { id: unique("ben"), name: "Ben Okafor" };
-    const [anaToken, benToken] = await Promise.all([node.token(ana.id, ana.name), node.token(ben.id, ben.name)]);
+    const [anaToken, benToken] = await Promise.all([suite.node.token(ana.id, ana.name), suite.node.token(ben.id, ben.name)]);
     // Parley learns a user's name from their token: as if both had used the app before.
     for (const token of [anaToken, benToken]) {
-      const res = await fetch(`${node.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${suite.node.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(200);
     }
-    const { conversation } = await node.api<{ conversation: { id: string } }>(
+    const { conversation } = await suite.node.api<{ conversation: { id: string } }>(
       "POST",
       "/v1/conversations",
       { kind: "direct", members: [ben.id] },
@@ -57,8 +38,8 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     const { conversationId, ana, ben } = await pair();
     const anaP = await person();
     const benP = await person();
-    await signIn(anaP, node.url, ana.token, conversationId);
-    await signIn(benP, node.url, ben.token, conversationId);
+    await signIn(anaP, suite.node.url, ana.token, conversationId);
+    await signIn(benP, suite.node.url, ben.token, conversationId);
 
     // The token leaves the address bar as soon as it is read.
     await expect.poll(() => anaP.page.url()).not.toContain("token=");
@@ -102,8 +83,8 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     const { conversationId, ana, ben } = await pair();
     const anaP = await person();
     const benP = await person();
-    await signIn(anaP, node.url, ana.token, conversationId);
-    await signIn(benP, node.url, ben.token, conversationId);
+    await signIn(anaP, suite.node.url, ana.token, conversationId);
+    await signIn(benP, suite.node.url, ben.token, conversationId);
     const hostile = `<img src=x onerror=alert(1)> <b>bold</b> <script>alert(2)</script>`;
     const box = anaP.page.getByRole("textbox", { name: "Message" });
     await box.fill(hostile);
@@ -119,10 +100,10 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
   it("keeps the conversation and its history across a reload", async () => {
     const { conversationId, ana, ben } = await pair();
     for (let i = 1; i <= 3; i++) {
-      await node.api("POST", `/v1/conversations/${conversationId}/messages`, { text: `history ${i}`, clientId: `h${i}` }, ben.id);
+      await suite.node.api("POST", `/v1/conversations/${conversationId}/messages`, { text: `history ${i}`, clientId: `h${i}` }, ben.id);
     }
     const anaP = await person();
-    await signIn(anaP, node.url, ana.token, conversationId);
+    await signIn(anaP, suite.node.url, ana.token, conversationId);
     const log = anaP.page.getByRole("log", { name: "Messages" });
     await expect.poll(() => log.getByText(/^history \d$/).count(), { timeout: 10_000 }).toBe(3);
     await expect.poll(() => anaP.page.url()).toContain(`/c/${conversationId}`);
@@ -138,12 +119,12 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
   it("sends a message written while the connection is down once, when it returns", async () => {
     const { conversationId, ana, ben } = await pair();
     // Ana's browser reaches Parley only through a proxy the test can cut, like a network that goes away.
-    const proxy = await startTcpProxy(node.port);
+    const proxy = await startTcpProxy(suite.node.port);
     try {
       const anaP = await person();
       const benP = await person();
       await signIn(anaP, proxy.url, ana.token, conversationId);
-      await signIn(benP, node.url, ben.token, conversationId);
+      await signIn(benP, suite.node.url, ben.token, conversationId);
       const anaLog = anaP.page.getByRole("log", { name: "Messages" });
       const benLog = benP.page.getByRole("log", { name: "Messages" });
       const box = anaP.page.getByRole("textbox", { name: "Message" });
@@ -169,7 +150,7 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
       expect(await anaLog.getByText("written offline", { exact: true }).count()).toBe(1);
 
       // Stored exactly once.
-      const { messages } = await node.api<{ messages: Array<{ text: string | null }> }>(
+      const { messages } = await suite.node.api<{ messages: Array<{ text: string | null }> }>(
         "GET",
         `/v1/conversations/${conversationId}/messages?limit=50`,
         undefined,
@@ -185,7 +166,7 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
 
   it("signs in a demo user from /dev/login and shows the inbox, on a desktop and on a phone", async () => {
     const desktop = await person();
-    await desktop.page.goto(`${node.url}/dev/login`);
+    await desktop.page.goto(`${suite.node.url}/dev/login`);
     await desktop.page.getByRole("button", { name: /^Casey Morgan/ }).click();
     const inbox = desktop.page.getByRole("listbox", { name: "Conversations" });
     await expect.poll(() => inbox.getByRole("option").count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
@@ -198,7 +179,7 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
 
     // On a phone-sized screen the inbox and the conversation are two screens.
     const phone = await person({ viewport: { width: 375, height: 740 } });
-    await phone.page.goto(`${node.url}/dev/login`);
+    await phone.page.goto(`${suite.node.url}/dev/login`);
     await phone.page.getByRole("button", { name: /^Casey Morgan/ }).click();
     const phoneInbox = phone.page.getByRole("listbox", { name: "Conversations" });
     await expect.poll(() => phoneInbox.getByRole("option").filter({ hasText: "Booking #42" }).count(), { timeout: 10_000 }).toBe(1);

@@ -1,36 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Browser } from "playwright-core";
-import { browserSkipReason, launchBrowser, openPerson, screenshot, startDevNode, unique, type DevNode, type Person } from "./support/browser.js";
+import { describe, expect, it } from "vitest";
+import { type BrowserSuite, type Person, browserSkipReason, browserSuite, screenshot, unique } from "./support/browser.js";
 
 const skip = browserSkipReason();
 if (skip) process.stdout.write(`${skip}: the web app browser suite\n`);
 
 describe.skipIf(skip !== null)("the web app in Chromium: the support desk", () => {
-  let node: DevNode;
-  let browser: Browser;
-  const people: Person[] = [];
-
-  beforeAll(async () => {
-    node = await startDevNode();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    for (const person of people) await person.context.close().catch(() => undefined);
-    await browser?.close();
-    await node?.close();
-  });
-
-  async function person(): Promise<Person> {
-    const p = await openPerson(browser);
-    people.push(p);
-    return p;
-  }
+  const suite = browserSuite();
+  const person = (options: Parameters<BrowserSuite["person"]>[0] = {}) => suite.person(options);
 
   /** An operator signed in from the dev login page, on the desk. */
   async function operator(name: string): Promise<Person> {
     const p = await person();
-    await p.page.goto(`${node.url}/dev/login`);
+    await p.page.goto(`${suite.node.url}/dev/login`);
     await p.page.getByRole("button", { name: new RegExp(`^${name}`) }).click();
     await p.page.getByRole("link", { name: /desk/i }).first().click();
     await expect.poll(() => p.page.url(), { timeout: 10_000 }).toContain("/desk");
@@ -40,7 +21,7 @@ describe.skipIf(skip !== null)("the web app in Chromium: the support desk", () =
   it("a visitor's chat reaches both operators with an unread count; one answers, the other sees it; resolved, history kept", async () => {
     const visitorName = `Visitor ${unique("")}`;
     const visitor = await person();
-    await visitor.page.goto(`${node.url}/support`);
+    await visitor.page.goto(`${suite.node.url}/support`);
     await visitor.page.getByRole("textbox", { name: "Your name" }).fill(visitorName);
     await visitor.page.getByRole("button", { name: "Start chat" }).click();
     const visitorBox = visitor.page.getByRole("textbox", { name: "Message" });

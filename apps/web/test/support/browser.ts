@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const CLI = path.join(ROOT, "packages/server/dist/cli/main.js");
@@ -147,4 +148,42 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** A short id so every test has users and conversations of its own. */
 export function unique(prefix: string): string {
   return `${prefix}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** What a browser test file works with: one dev node, one browser, and the people it opened. */
+export interface BrowserSuite {
+  readonly node: DevNode;
+  /** A new person (their own browser context), closed after the file. */
+  person(options?: Parameters<typeof openPerson>[1]): Promise<Person>;
+}
+
+/**
+ * Starts a dev node and Chromium before the file's tests and closes them,
+ * and every person opened, after. Call inside the file's `describe`.
+ */
+export function browserSuite(): BrowserSuite {
+  let node: DevNode | undefined;
+  let browser: Browser | undefined;
+  const people: Person[] = [];
+  beforeAll(async () => {
+    node = await startDevNode();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    for (const person of people) await person.context.close().catch(() => undefined);
+    await browser?.close();
+    await node?.close();
+  });
+  return {
+    get node() {
+      if (!node) throw new Error("the dev node starts in beforeAll");
+      return node;
+    },
+    async person(options = {}) {
+      if (!browser) throw new Error("the browser starts in beforeAll");
+      const p = await openPerson(browser, options);
+      people.push(p);
+      return p;
+    },
+  };
 }
