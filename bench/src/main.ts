@@ -9,6 +9,7 @@ import { killAllChildren } from "./process/children.js";
 import { markdown } from "./report/format.js";
 import type { ScenarioReport } from "./report/report-model.js";
 import { postgresProblem, type DatabaseKind } from "./setup/fresh-database.js";
+import { redisProblem } from "./setup/redis-keys.js";
 import { runConnections } from "./scenarios/connections.js";
 import { runFanout } from "./scenarios/fanout.js";
 import { runHistory } from "./scenarios/history.js";
@@ -72,6 +73,14 @@ async function main(): Promise<void> {
     }
     databases.push(db);
   }
+  if (options.nodes.some((n) => n > 1)) {
+    const problem = await redisProblem(options.redisUrl);
+    if (problem) {
+      process.stderr.write(`bench: --nodes ${options.nodes.join(",")} needs Redis, and Redis at ${options.redisUrl} does not answer (${problem}); pass --redis-url\n`);
+      process.exitCode = 2;
+      return;
+    }
+  }
 
   const runId = new Date().toISOString().replace(/[:.]/g, "-");
   mkdirSync(options.resultsDir, { recursive: true });
@@ -103,7 +112,8 @@ async function main(): Promise<void> {
     writeFileSync(path.join(options.resultsDir, "latest.json"), body + "\n");
   };
 
-  progress(`Parley bench ${runId}: ${options.scenarios.join(", ")} on ${databases.join(", ") || "no database"}${options.noRelay ? "" : " and the relay"}`);
+  const nodesText = options.nodes.length === 1 && options.nodes[0] === 1 ? "" : ` with ${options.nodes.join(" and ")} Parley nodes`;
+  progress(`Parley bench ${runId}: ${options.scenarios.join(", ")} on ${databases.join(", ") || "no database"}${nodesText}${options.noRelay ? "" : " and the relay"}`);
   progress(`  machine: ${JSON.stringify(machine())}`);
   let failed = false;
   try {

@@ -13,6 +13,13 @@ export interface BenchOptions {
   postgresUrl: string;
   /** Leave the relay out (its figures and the ratios). @default false */
   noRelay: boolean;
+  /**
+   * fanout: Parley node counts to measure, one column each. Above 1 the
+   * nodes share one PostgreSQL database and one Redis. @default [1]
+   */
+  nodes: number[];
+  /** Redis the nodes share when `nodes` has a count above 1. */
+  redisUrl: string;
 
   /** fanout: simulated users. @default 1000 */
   fanoutClients: number;
@@ -76,11 +83,16 @@ export const USAGE = `Usage: npm run bench -- [options]      (or: node bench/dis
 
 Scenarios (default: all of ${SCENARIOS.join(", ")}):
   --scenario <name>          run only this scenario; repeat or comma-separate for several
-  --database <db>            sqlite, postgres or both (default both; PostgreSQL is skipped with a
-                             note when it does not answer)
+  --database <db>            sqlite, postgres or both (default both, or postgres with --nodes above 1;
+                             PostgreSQL is skipped with a note when it does not answer)
   --postgres-url <url>       admin connection used to create and drop a database per scenario
                              (default $PARLEY_BENCH_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/test)
   --no-relay                 skip the bare Socket.IO relay baseline (no ratios)
+  --nodes <n>[,<n>…]         fanout only: Parley nodes per column (1); above 1 the nodes share one
+                             PostgreSQL database and one Redis, clients spread over them in turn;
+                             e.g. --scenario fanout --database postgres --nodes 1,3
+  --redis-url <url>          Redis for --nodes above 1 (default $PARLEY_BENCH_REDIS_URL or
+                             redis://127.0.0.1:6379); keys go under a prefix of the run's own, removed after
 
 Sizes:
   --clients <n>              users in every selected scenario (overrides the per-scenario defaults below)
@@ -135,6 +147,8 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
       database: { type: "string" },
       "postgres-url": { type: "string" },
       "no-relay": { type: "boolean", default: false },
+      nodes: { type: "string" },
+      "redis-url": { type: "string" },
       clients: { type: "string" },
       "fanout-clients": { type: "string" },
       members: { type: "string" },
@@ -174,10 +188,23 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
   const scenarios =
     requested.length === 0 || requested.includes("all") ? [...SCENARIOS] : SCENARIOS.filter((s) => requested.includes(s));
 
-  const database = values.database ?? "both";
+  const nodes = [...new Set((values.nodes ?? "1").split(",").map((n) => positiveInt("nodes", n.trim(), 1)))].sort((a, b) => a - b);
+  const most = nodes[nodes.length - 1]!;
+  // With many nodes and no --database, PostgreSQL alone: a SQLite file cannot be shared.
+  const database = values.database ?? (most > 1 ? "postgres" : "both");
   const databases: DatabaseKind[] =
     database === "both" ? ["sqlite", "postgres"] : database === "sqlite" || database === "postgres" ? [database] : [];
   if (databases.length === 0) throw new Error('--database must be "sqlite", "postgres" or "both"');
+  if (most > 1) {
+    if (scenarios.some((s) => s !== "fanout")) {
+      throw new Error(`--nodes ${nodes.join(",")}: many nodes are measured by the fanout scenario only; pass --scenario fanout`);
+    }
+    if (databases.includes("sqlite")) {
+      throw new Error(
+        `--nodes ${nodes.join(",")}: ${most} Parley nodes need PostgreSQL (a SQLite file belongs to one process, and Parley refuses SQLite with Redis); pass --database postgres`,
+      );
+    }
+  }
 
   const clients = values.clients === undefined ? undefined : positiveInt("clients", values.clients, 1);
   const members = positiveInt("members", values.members, 4);
@@ -192,6 +219,8 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
     databases,
     postgresUrl: values["postgres-url"] ?? env.PARLEY_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test",
     noRelay: values["no-relay"] ?? false,
+    nodes,
+    redisUrl: values["redis-url"] ?? env.PARLEY_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379",
     fanoutClients: clients ?? positiveInt("fanout-clients", values["fanout-clients"], 1000),
     members,
     rateStart: positiveNumber("rate-start", values["rate-start"], 100),

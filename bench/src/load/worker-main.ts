@@ -23,7 +23,8 @@ import type {
  * A load-generator process. It holds its share of the simulated users, each
  * with a real socket.io-client over a WebSocket, and runs what the bench
  * asks of them. All members of a conversation live in one worker, so send
- * and receive times come from one clock.
+ * and receive times come from one clock, even when they are connected to
+ * different Parley nodes.
  */
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -90,8 +91,9 @@ function noteSeq(client: SimClient, message: Message): void {
 // ---- connecting --------------------------------------------------------------
 
 function openSocket(user: SimUser, token: string | null, timeoutMs: number): ClientSocket {
-  const { url, dialect } = settings();
-  return io(url, {
+  const { url, urls, dialect } = settings();
+  const node = urls?.[user.node ?? 0];
+  return io(node ?? url, {
     transports: ["websocket"],
     forceNew: true,
     reconnection: false,

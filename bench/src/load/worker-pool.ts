@@ -9,6 +9,8 @@ const WORKER_MODULE = fileURLToPath(new URL("./worker-main.js", import.meta.url)
 export interface WorkerPoolOptions {
   count: number;
   url: string;
+  /** Every node's URL, when the target has several. */
+  urls?: readonly string[];
   dialect: TargetKind;
   jwtSecret: string;
   logFile?: string;
@@ -42,7 +44,17 @@ export class WorkerPool {
       await Promise.all(workers.map((w) => w.notice("ready", 20_000)));
       await Promise.all(
         workers.map((w, worker) =>
-          w.call("init", { url: options.url, dialect: options.dialect, jwtSecret: options.jwtSecret, worker } satisfies WorkerInit, 10_000),
+          w.call(
+            "init",
+            {
+              url: options.url,
+              ...(options.urls && options.urls.length > 1 ? { urls: [...options.urls] } : {}),
+              dialect: options.dialect,
+              jwtSecret: options.jwtSecret,
+              worker,
+            } satisfies WorkerInit,
+            10_000,
+          ),
         ),
       );
     } catch (err) {

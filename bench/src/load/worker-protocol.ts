@@ -6,6 +6,8 @@ export type Tally = Record<string, number>;
 
 export interface WorkerInit {
   url: string;
+  /** Every node's URL when the target runs several; a user connects to `urls[user.node]`. */
+  urls?: string[];
   dialect: TargetKind;
   /** HS256 secret the worker signs its users' tokens with (Parley only). */
   jwtSecret: string;
@@ -16,6 +18,8 @@ export interface WorkerInit {
 export interface SimUser {
   userId: string;
   conversations: string[];
+  /** Which node (index into `WorkerInit.urls`) the user connects to. @default 0 */
+  node?: number;
 }
 
 export interface ConnectParams {

@@ -26,20 +26,45 @@ export function ratiosOf(metrics: Metric[], runs: RunResult[]): Record<string, R
   return out;
 }
 
+/** A ratio column between two runs of the same scenario (e.g. 3 nodes ÷ 1 node). */
+export interface RatioColumn {
+  label: string;
+  of: RunResult;
+  to: RunResult;
+}
+
+/** Every metric of `of` ÷ `to`, per column. */
+export function ratioColumns(metrics: Metric[], columns: RatioColumn[]): Record<string, Record<string, number | null>> {
+  const out: Record<string, Record<string, number | null>> = {};
+  for (const c of columns) {
+    const row: Record<string, number | null> = {};
+    for (const m of metrics) row[m.key] = ratio(c.of.figures[m.key], c.to.figures[m.key]);
+    out[c.label] = row;
+  }
+  return out;
+}
+
 /**
  * Metric rows with a column per run, then a "÷ relay" column per Parley
- * run: the figure to compare on a noisy machine.
+ * run: the figure to compare on a noisy machine; then any `extra` ratio
+ * columns.
  */
-export function comparisonTable(title: string, metrics: Metric[], runs: RunResult[]): Table {
+export function comparisonTable(title: string, metrics: Metric[], runs: RunResult[], extra: RatioColumn[] = []): Table {
   const parley = runs.filter((r) => r.target === "parley");
   const relay = runs.find((r) => r.target === "relay");
   const ordered = [...parley, ...(relay ? [relay] : [])];
-  const columns = ["metric", ...ordered.map((r) => r.label), ...(relay ? parley.map((r) => `${r.label} ÷ relay`) : [])];
+  const columns = [
+    "metric",
+    ...ordered.map((r) => r.label),
+    ...(relay ? parley.map((r) => `${r.label} ÷ relay`) : []),
+    ...extra.map((c) => c.label),
+  ];
   const rows = metrics.map((m) => {
     const label = m.unit ? `${m.label} (${m.unit})` : m.label;
     const cells = ordered.map((r) => fmt(r.figures[m.key], m.digits ?? 1));
     const ratios = relay ? parley.map((r) => fmt(ratio(r.figures[m.key], relay.figures[m.key]), 2)) : [];
-    return [label, ...cells, ...ratios];
+    const more = extra.map((c) => fmt(ratio(c.of.figures[m.key], c.to.figures[m.key]), 2));
+    return [label, ...cells, ...ratios, ...more];
   });
   return { title, columns, rows };
 }

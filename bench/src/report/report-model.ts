@@ -19,6 +19,8 @@ export interface RunResult {
   label: string;
   target: TargetKind;
   database: DatabaseKind | null;
+  /** Parley nodes behind this column (fanout with --nodes). @default 1 */
+  nodes?: number;
   /** Metric key → value; `null` where it could not be measured (said why in `notes`). */
   figures: Record<string, number | null>;
   /** Everything else worth keeping: steps, errors, parameters. */
@@ -49,6 +51,8 @@ export interface ScenarioReport {
   runs: RunResult[];
   /** Parley ÷ relay, per Parley column, per metric. */
   ratios: Record<string, Record<string, number | null>>;
+  /** Many nodes ÷ fewer on the same database (fanout with --nodes), per ratio column, per metric. */
+  nodeRatios?: Record<string, Record<string, number | null>>;
   checks: GoalCheck[];
   tables: Table[];
   notes: string[];

@@ -1,7 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { BenchOptions } from "../options.js";
 import { createFreshDatabase, type DatabaseKind, type FreshDatabase } from "../setup/fresh-database.js";
-import { startTarget, type Target } from "../targets/target.js";
+import { deleteRedisKeys } from "../setup/redis-keys.js";
+import { combineTargets, startTarget, type Target } from "../targets/target.js";
 import { DEFAULT_TRANSPORT, cpuPercent, type ProcessStats, type TargetKind, type TransportSettings } from "../targets/target-spec.js";
 
 /** What every scenario is given by the run. */
@@ -25,6 +27,8 @@ export interface TargetChoice {
   kind: TargetKind;
   database: DatabaseKind | null;
   label: string;
+  /** Parley nodes sharing the database through Redis (fanout with --nodes). @default 1 */
+  nodes?: number;
 }
 
 export const DATABASE_LABEL: Record<DatabaseKind, string> = { sqlite: "SQLite", postgres: "PostgreSQL" };
@@ -35,7 +39,19 @@ export const DATABASE_LABEL: Record<DatabaseKind, string> = { sqlite: "SQLite", 
  * drift on a shared machine touches both ratios alike.
  */
 export function targetOrder(ctx: ScenarioContext): TargetChoice[] {
-  const parley = ctx.databases.map((database): TargetChoice => ({ kind: "parley", database, label: `Parley ${DATABASE_LABEL[database]}` }));
+  const counts = ctx.options.nodes;
+  // One column per node count; the plain label when there is only the default single node.
+  const single = counts.length === 1 && counts[0] === 1;
+  const parley = ctx.databases.flatMap((database) =>
+    counts.map(
+      (nodes): TargetChoice => ({
+        kind: "parley",
+        database,
+        nodes,
+        label: single ? `Parley ${DATABASE_LABEL[database]}` : `Parley ${DATABASE_LABEL[database]}, ${nodes} node${nodes === 1 ? "" : "s"}`,
+      }),
+    ),
+  );
   if (ctx.options.noRelay) return parley;
   const relay: TargetChoice = { kind: "relay", database: null, label: "relay" };
   return parley.length === 0 ? [relay] : [parley[0]!, relay, ...parley.slice(1)];
@@ -48,7 +64,10 @@ export interface WithTargetOptions {
 
 /**
  * Runs `work` against a fresh target (and, for Parley, a fresh database),
- * and always stops the target and drops the database afterwards.
+ * and always stops the target and drops the database afterwards. With
+ * `choice.nodes` above 1, that many Parley processes share the database
+ * through Redis under a key prefix of their own, removed afterwards; they
+ * start one after the other, so only the first migrates the new database.
  */
 export async function withTarget<T>(
   ctx: ScenarioContext,
@@ -56,23 +75,39 @@ export async function withTarget<T>(
   work: (target: Target, database: FreshDatabase | null) => Promise<T>,
   options: WithTargetOptions = {},
 ): Promise<T> {
+  const nodes = choice.nodes ?? 1;
+  if (nodes > 1 && (choice.kind !== "parley" || choice.database !== "postgres")) {
+    throw new Error(`${choice.label}: ${nodes} nodes need Parley on PostgreSQL`);
+  }
   const database = choice.database ? await createFreshDatabase(choice.database, ctx.workDir, ctx.options.postgresUrl) : null;
-  let target: Target | null = null;
+  const redisPrefix = nodes > 1 ? `parley-bench-${ctx.runId}-${randomBytes(4).toString("hex")}:` : null;
+  const started: Target[] = [];
   try {
-    target = await startTarget(
-      {
-        kind: choice.kind,
-        ...(database ? { databaseUrl: database.url } : {}),
-        jwtSecret: ctx.jwtSecret,
-        apiKey: ctx.apiKey,
-        transport: options.transport ?? DEFAULT_TRANSPORT,
-        workDir: ctx.workDir,
-      },
-      { logFile: ctx.logFile, ...(options.env ? { env: options.env } : {}) },
-    );
-    return await work(target, database);
+    for (let i = 0; i < nodes; i++) {
+      started.push(
+        await startTarget(
+          {
+            kind: choice.kind,
+            ...(database ? { databaseUrl: database.url } : {}),
+            jwtSecret: ctx.jwtSecret,
+            apiKey: ctx.apiKey,
+            transport: options.transport ?? DEFAULT_TRANSPORT,
+            workDir: ctx.workDir,
+            ...(redisPrefix ? { redisUrl: ctx.options.redisUrl, redisPrefix } : {}),
+          },
+          { logFile: ctx.logFile, ...(options.env ? { env: options.env } : {}) },
+        ),
+      );
+    }
+    return await work(combineTargets(started), database);
   } finally {
-    if (target) await target.stop().catch(() => undefined);
+    await Promise.all(started.map((t) => t.stop().catch(() => undefined)));
+    if (redisPrefix) {
+      await deleteRedisKeys(ctx.options.redisUrl, redisPrefix).then(
+        (n) => ctx.progress(`    removed ${n} Redis keys under ${redisPrefix}`),
+        (err: unknown) => ctx.progress(`  could not remove the Redis keys under ${redisPrefix}: ${(err as Error).message}`),
+      );
+    }
     if (database) await database.drop().catch((err: unknown) => ctx.progress(`  could not drop ${database.url}: ${(err as Error).message}`));
   }
 }

@@ -6,7 +6,8 @@ import type { RunningTarget } from "./running-target.js";
 
 /**
  * Starts one Parley node on 127.0.0.1 with the bench's secrets and a
- * database of its own. Per-user message limits are raised so the load
+ * database of its own (shared with the other nodes, through Redis, when the
+ * spec names one). Per-user message limits are raised so the load
  * generator, which sends for many users from one address, measures the
  * server rather than the limiter.
  */
@@ -24,6 +25,7 @@ export async function startParleyNode(spec: TargetSpec): Promise<RunningTarget> 
       corsOrigins: ["*"],
       rateMessages: "100000/s,100000",
       dataDir: spec.workDir,
+      ...(spec.redisUrl ? { redisUrl: spec.redisUrl, redisPrefix: spec.redisPrefix ?? "parley-bench:" } : {}),
     },
   });
   const server = await createParleyServer(config, { logger: { level: "warn" } });

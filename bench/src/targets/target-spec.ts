@@ -21,6 +21,10 @@ export interface TargetSpec {
   transport: TransportSettings;
   /** Parley reads no `parley.config.json` but the one here (there is none) and keeps nothing else in it. */
   workDir: string;
+  /** Redis shared by several Parley nodes (multi-node mode); absent for one node. */
+  redisUrl?: string;
+  /** Prefix of every Redis key the nodes use, unique per run so it can be removed after. */
+  redisPrefix?: string;
 }
 
 /** Resource use of a process at one moment. */

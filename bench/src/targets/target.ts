@@ -8,12 +8,17 @@ const TARGET_MODULE = fileURLToPath(new URL("./target-main.js", import.meta.url)
 /** A server under test in its own process, as the bench sees it. */
 export interface Target {
   readonly spec: TargetSpec;
+  /** The (first) node's URL: REST setup goes here. */
   readonly url: string;
+  /** Every node's URL; clients are spread over them in turn. One for a single process. */
+  readonly urls: readonly string[];
   readonly pid: number;
   /** Whether ws in the target loads the native bufferutil. */
   readonly bufferutil: boolean;
-  /** Memory and CPU of the target process; with `gc`, after a full collection. */
+  /** Memory and CPU of the target process (summed over every node); with `gc`, after a full collection. */
   stats(gc?: boolean): Promise<ProcessStats>;
+  /** The same per node, in the order of `urls`. */
+  nodeStats(gc?: boolean): Promise<ProcessStats[]>;
   /** Starts V8's sampling profiler inside the target. */
   profileStart(): Promise<void>;
   /** Stops it and writes the `.cpuprofile` to `file`. */
@@ -47,12 +52,15 @@ export async function startTarget(spec: TargetSpec, options: StartTargetOptions 
     await stopChild(rpc, 2000);
     throw err;
   }
+  const stats = (gc = false) => rpc.call<ProcessStats>("stats", { gc }, 30_000);
   return {
     spec,
     url: started.url,
+    urls: [started.url],
     bufferutil: started.bufferutil,
     pid: rpc.child.pid ?? 0,
-    stats: (gc = false) => rpc.call<ProcessStats>("stats", { gc }, 30_000),
+    stats,
+    nodeStats: async (gc = false) => [await stats(gc)],
     profileStart: async () => {
       await rpc.call("profileStart", {}, 10_000);
     },
@@ -60,5 +68,46 @@ export async function startTarget(spec: TargetSpec, options: StartTargetOptions 
       await rpc.call("profileStop", { file }, 60_000);
     },
     stop: () => stopChild(rpc, 15_000),
+  };
+}
+
+/**
+ * Several Parley nodes seen as one target: `stats` sums memory, CPU time and
+ * connections over the nodes (so CPU is % of one core over all of them and
+ * RSS is the total), the sample time is the latest of theirs. Profiling
+ * covers the first node only.
+ */
+export function combineTargets(nodes: Target[]): Target {
+  const first = nodes[0];
+  if (!first) throw new Error("no nodes to combine");
+  if (nodes.length === 1) return first;
+  const nodeStats = (gc = false) => Promise.all(nodes.map((n) => n.stats(gc)));
+  return {
+    spec: first.spec,
+    url: first.url,
+    urls: nodes.map((n) => n.url),
+    pid: first.pid,
+    bufferutil: nodes.every((n) => n.bufferutil),
+    nodeStats,
+    stats: async (gc = false) => {
+      const all = await nodeStats(gc);
+      const sum = (f: (s: ProcessStats) => number) => all.reduce((a, s) => a + f(s), 0);
+      return {
+        at: Math.max(...all.map((s) => s.at)),
+        rss: sum((s) => s.rss),
+        heapUsed: sum((s) => s.heapUsed),
+        heapTotal: sum((s) => s.heapTotal),
+        external: sum((s) => s.external),
+        arrayBuffers: sum((s) => s.arrayBuffers),
+        cpuUserMs: sum((s) => s.cpuUserMs),
+        cpuSystemMs: sum((s) => s.cpuSystemMs),
+        connections: sum((s) => s.connections),
+      };
+    },
+    profileStart: () => first.profileStart(),
+    profileStop: (file) => first.profileStop(file),
+    stop: async () => {
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
   };
 }
