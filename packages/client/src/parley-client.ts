@@ -269,6 +269,7 @@ export class ParleyClient {
     socket.on("conversation:read", ({ conversationId, userId, seq, at }) => {
       const store = this.#stores.get(conversationId);
       store?.readMoved(userId, seq, at);
+      if (userId !== this.user?.id && this.#inbox.othersMoved(conversationId, seq, "read") && this.#inbox.loaded) this.#scheduleInboxRefresh();
       if (userId === this.user?.id) {
         const stale = this.#inbox.readMoved(conversationId, seq, store?.countFromOthersAfter(seq) ?? null);
         if (stale && this.#inbox.loaded) this.#scheduleInboxRefresh();
@@ -276,6 +277,7 @@ export class ParleyClient {
     });
     socket.on("conversation:delivered", ({ conversationId, userId, seq }) => {
       this.#stores.get(conversationId)?.deliveredMoved(userId, seq);
+      if (userId !== this.user?.id && this.#inbox.othersMoved(conversationId, seq, "delivered") && this.#inbox.loaded) this.#scheduleInboxRefresh();
     });
     socket.on("typing", ({ conversationId, userId, name, typing }) => {
       this.#stores.get(conversationId)?.setTyping(userId, name, typing);

@@ -82,6 +82,22 @@ describe("a conversation's state", () => {
     });
   });
 
+  it("shows in the inbox, live, where the user's own last message has got to", async () => {
+    const { alice, id, theirs } = await pair("alice", "bob");
+    await alice.inbox.load();
+    const status = () => alice.inbox.getSnapshot().conversations.find((c) => c.id === id)?.lastMessageStatus;
+    const sent = await alice.conversation(id).send({ text: "are you there?" });
+    await eventually(() => status() === "sent" || status() === "delivered", 3_000, "✓ in the inbox");
+    // Bob's client reports delivery by itself; then he reads it.
+    await eventually(() => status() === "delivered", 3_000, "✓✓ in the inbox");
+    await theirs.open();
+    await theirs.markRead();
+    await eventually(() => status() === "read", 3_000, "read in the inbox");
+    // A fresh page from the server agrees.
+    await alice.inbox.load();
+    expect(alice.inbox.getSnapshot().conversations.find((c) => c.id === id)).toMatchObject({ lastMessage: { id: sent.id }, lastMessageStatus: "read" });
+  });
+
   it("pages older history with loadOlder until there is none, in seq order", async () => {
     const { id, theirs } = await pair("carol", "dave");
     for (let i = 1; i <= 120; i++) await restSend(node.t, id, "carol", `m${i}`);

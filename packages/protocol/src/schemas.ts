@@ -177,6 +177,13 @@ export const conversationSummarySchema = conversationSchema.extend({
   /** The caller's read position (operators: their own, in support conversations). */
   lastReadSeq: seqSchema,
   members: z.array(z.object({ userId: userIdSchema, name: z.string(), role: memberRoleSchema })),
+  /**
+   * Where the caller's own last message has got to with the other members:
+   * `sent` (stored), `delivered` (every other member received it) or `read`
+   * (every other member read it). `null` when the last message is not the
+   * caller's, and in channels (whose read state is not shared).
+   */
+  lastMessageStatus: z.enum(["sent", "delivered", "read"]).nullable(),
 });
 
 /* ----------------------------------------------------------------------------

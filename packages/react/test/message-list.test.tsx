@@ -383,6 +383,7 @@ describe("names", () => {
     unreadCount: 0,
     lastReadSeq: 0,
     members: [],
+    lastMessageStatus: null,
     ...patch,
   });
 

@@ -157,6 +157,35 @@ describe.each(topologies())("search, support desk, stats, guests and erasure on 
     });
   });
 
+  it("tells the inbox where the caller's own last message has got to: sent, delivered, read by everyone", async () => {
+    const alice = await t.connect("alice");
+    const bob = await t.connect("bob");
+    const carl = await t.connect("carl");
+    const statusOf = async (who: typeof alice, id: string) =>
+      ok(await who.call("conversation:list", {})).conversations.find((c: { id: string }) => c.id === id).lastMessageStatus;
+
+    const direct = ok(await alice.call("conversation:create", { kind: "direct", members: ["bob"] })).id;
+    const hi = ok(await alice.call("message:send", { conversationId: direct, clientId: "s1", text: "hi" }));
+    expect(await statusOf(alice, direct)).toBe("sent");
+    expect(await statusOf(bob, direct)).toBeNull();
+    ok(await bob.call("conversation:delivered", { conversationId: direct, seq: hi.seq }));
+    expect(await statusOf(alice, direct)).toBe("delivered");
+    ok(await bob.call("conversation:read", { conversationId: direct, seq: hi.seq }));
+    expect(await statusOf(alice, direct)).toBe("read");
+
+    const group = (await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "group", members: ["alice", "bob", "carl"] } })).body
+      .conversation.id;
+    const all = ok(await alice.call("message:send", { conversationId: group, clientId: "s2", text: "all of you" }));
+    ok(await bob.call("conversation:read", { conversationId: group, seq: all.seq }));
+    expect(await statusOf(alice, group)).toBe("sent");
+    ok(await carl.call("conversation:read", { conversationId: group, seq: all.seq }));
+    expect(await statusOf(alice, group)).toBe("read");
+
+    const channel = (await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "channel" } })).body.conversation.id;
+    ok(await alice.call("message:send", { conversationId: channel, clientId: "s3", text: "anyone?" }));
+    expect(await statusOf(alice, channel)).toBeNull();
+  });
+
   it("takes reaction names that look like object properties as plain names", async () => {
     const alice = await t.connect("alice");
     const id = ok(await alice.call("conversation:create", { kind: "direct", members: ["bob"] })).id;

@@ -132,11 +132,18 @@ export class InboxStore extends SnapshotStore<InboxSnapshot> {
     const id = message.conversationId;
     const entry = this.#entries.get(id);
     if (entry && !message.hidden && (!entry.lastMessage || entry.lastMessage.seq <= message.seq)) {
+      const isNew = entry.lastMessage?.seq !== message.seq;
       this.#entries.set(id, {
         ...entry,
         lastMessage: message,
         lastMessageAt: message.createdAt,
         lastSeq: Math.max(entry.lastSeq, message.revSeq),
+        // A new last message of the user's own starts at ✓ (channels share no read state).
+        lastMessageStatus: !isNew
+          ? entry.lastMessageStatus
+          : message.senderId === me && message.type !== "system" && entry.kind !== "channel"
+            ? "sent"
+            : null,
       });
     }
     if (live && message.senderId !== me && message.deletedAt === null && !message.hidden) {
@@ -176,6 +183,23 @@ export class InboxStore extends SnapshotStore<InboxSnapshot> {
     }
     this.changed();
     return stale;
+  }
+
+  /**
+   * Another member received (`delivered`) or read up to `seq`. In a direct
+   * conversation that settles the status of the user's own last message;
+   * elsewhere every other member must have got there, which only the server
+   * knows: returns `true` when the list should be fetched again.
+   */
+  othersMoved(conversationId: string, seq: number, how: "delivered" | "read"): boolean {
+    const entry = this.#entries.get(conversationId);
+    const last = entry?.lastMessage;
+    if (!entry || !last || entry.lastMessageStatus === null || entry.lastMessageStatus === "read" || seq < last.seq) return false;
+    if (entry.kind !== "direct") return true;
+    if (how === "delivered" && entry.lastMessageStatus === "delivered") return false;
+    this.#entries.set(conversationId, { ...entry, lastMessageStatus: how });
+    this.changed();
+    return false;
   }
 
   /**

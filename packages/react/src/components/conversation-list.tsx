@@ -32,13 +32,10 @@ const STATUS_TEXT: Record<MessageStatus, [string, string]> = {
 };
 
 /** The user's own last message's mark: ✓ stored, ✓✓ delivered or read, as far as this client knows. */
-function OwnStatus({ conversationId, messageId }: { conversationId: string; messageId: string }) {
+function OwnStatus({ conversationId, messageId, known }: { conversationId: string; messageId: string; known: MessageStatus }) {
   const handle = useParley().conversation(conversationId);
-  const status = useStoreSelector(
-    handle,
-    (s) => s.messages.find((m) => m.id === messageId)?.status ?? "sent",
-    (a, b) => a === b,
-  );
+  // The open conversation knows best; otherwise the inbox's own status of the message.
+  const status = useStoreSelector(handle, (s) => s.messages.find((m) => m.id === messageId)?.status ?? known, (a, b) => a === b);
   const [label, mark] = STATUS_TEXT[status];
   return (
     <span className={`parley-status parley-status-${status}`} data-status={status} role="img" aria-label={label} title={label}>
@@ -147,7 +144,7 @@ export function ConversationList(props: ConversationListProps) {
               </span>
               <span className="parley-conversation-title">{title}</span>
               <span className="parley-conversation-preview">
-                {ownLast && <OwnStatus conversationId={c.id} messageId={c.lastMessage!.id} />}
+                {ownLast && <OwnStatus conversationId={c.id} messageId={c.lastMessage!.id} known={c.lastMessageStatus ?? "sent"} />}
                 {messagePreview(c.lastMessage, me, c.kind === "direct")}
               </span>
               <time className="parley-conversation-time" dateTime={when}>

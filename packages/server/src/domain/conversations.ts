@@ -91,6 +91,19 @@ export interface SessionSummary {
   presenceConversationIds: string[];
 }
 
+/** The status of the caller's own last message (see `ConversationSummary.lastMessageStatus`). */
+function ownLastMessageStatus(
+  row: { kind: string; others_read_seq: number | string | null; others_delivered_seq: number | string | null },
+  last: Message | null,
+  me: string,
+): ConversationSummary["lastMessageStatus"] {
+  if (!last || last.senderId !== me || last.type === "system" || row.kind === "channel") return null;
+  if (row.others_read_seq === null) return "sent";
+  if (Number(row.others_read_seq) >= last.seq) return "read";
+  if (Number(row.others_delivered_seq) >= last.seq) return "delivered";
+  return "sent";
+}
+
 /** Conversations: create, find, list, update, membership. */
 export class ConversationService {
   readonly #storage: Storage;
@@ -279,6 +292,14 @@ export class ConversationService {
           "last_message_seq",
         ),
       ])
+      .select([
+        // How far the least advanced other member has got, for the status of the caller's own last message.
+        sql<number | null>`(select min(o.last_read_seq) from members o where o.conversation_id = c.id and o.user_id <> ${p.id})`.as(
+          "others_read_seq",
+        ),
+        sql<number | null>`(select min(case when o.last_delivered_seq > o.last_read_seq then o.last_delivered_seq else o.last_read_seq end)
+          from members o where o.conversation_id = c.id and o.user_id <> ${p.id})`.as("others_delivered_seq"),
+      ])
       .where("c.id", "in", ids)
       .execute();
     const rows = unsorted.sort(byActivity);
@@ -319,6 +340,7 @@ export class ConversationService {
         ...toConversation(row),
         lastMessage: lastMessages.get(row.id) ?? null,
         unreadCount: Number(row.unread),
+        lastMessageStatus: ownLastMessageStatus(row, lastMessages.get(row.id) ?? null, p.id),
         lastReadSeq: Number(row.my_last_read_seq ?? row.support_last_read_seq ?? 0),
         members: membersBy.get(row.id) ?? [],
       })),
