@@ -3,6 +3,7 @@ import { SignedInApp } from "../chat/signed-in-app.js";
 import { DevLoginPage } from "../pages/dev-login-page.js";
 import { SignInPage } from "../pages/sign-in-page.js";
 import { SupportPage } from "../pages/support-page.js";
+import { AppLink } from "./app-link.js";
 import { navigate, useRoute } from "./router.js";
 import { useServerInfo } from "./server-info.js";
 import { forgetToken, storedToken } from "./session.js";
@@ -32,15 +33,7 @@ export function App() {
         <div className="card">
           <h1>Page not found</h1>
           <p>
-            <a
-              href="/"
-              onClick={(e) => {
-                e.preventDefault();
-                navigate("/");
-              }}
-            >
-              Go to your inbox
-            </a>
+            <AppLink href="/">Go to your inbox</AppLink>
           </p>
         </div>
       </main>

@@ -1,19 +1,14 @@
-import type { MouseEvent, ReactNode } from "react";
+import type { ReactNode } from "react";
 import { Avatar, useConnection, useInbox } from "@parley/react";
 import { SettingsMenu } from "../attention/settings-menu.js";
-import { navigate } from "../app/router.js";
+import { AppLink } from "../app/app-link.js";
 import { isOperator } from "./conversation-info.js";
 
 function NavLink({ href, current, children }: { href: string; current: boolean; children: ReactNode }) {
-  const go = (e: MouseEvent) => {
-    if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-    e.preventDefault();
-    navigate(href);
-  };
   return (
-    <a href={href} className="nav-link" aria-current={current ? "page" : undefined} onClick={go}>
+    <AppLink href={href} className="nav-link" aria-current={current ? "page" : undefined}>
       {children}
-    </a>
+    </AppLink>
   );
 }
 

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { Avatar } from "@parley/react";
+import { AppLink } from "../app/app-link.js";
 import { navigate } from "../app/router.js";
 import { postJson, type ServerInfo } from "../app/server-info.js";
 import { storeToken } from "../app/session.js";
@@ -92,15 +93,7 @@ export function DevLoginPage({ info, onSignedIn }: { info: ServerInfo | null; on
           </ul>
         )}
         <p className="dev-link">
-          <a
-            href="/"
-            onClick={(e) => {
-              e.preventDefault();
-              navigate("/");
-            }}
-          >
-            Sign in with a token instead
-          </a>
+          <AppLink href="/">Sign in with a token instead</AppLink>
         </p>
       </div>
     </main>

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { navigate } from "../app/router.js";
+import { AppLink } from "../app/app-link.js";
 import type { ServerInfo } from "../app/server-info.js";
 import { storeToken } from "../app/session.js";
 
@@ -38,29 +38,13 @@ export function SignInPage({ info, notice, onSignedIn }: { info: ServerInfo | nu
         {info?.dev && (
           <p className="dev-link">
             Dev mode:{" "}
-            <a
-              href="/dev/login"
-              onClick={(e) => {
-                e.preventDefault();
-                navigate("/dev/login");
-              }}
-            >
-              sign in as a demo user
-            </a>
+            <AppLink href="/dev/login">sign in as a demo user</AppLink>
           </p>
         )}
         {info?.guests && (
           <p className="dev-link">
             A visitor?{" "}
-            <a
-              href="/support"
-              onClick={(e) => {
-                e.preventDefault();
-                navigate("/support");
-              }}
-            >
-              Chat with support
-            </a>
+            <AppLink href="/support">Chat with support</AppLink>
           </p>
         )}
       </div>
