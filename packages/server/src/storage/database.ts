@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from "kysely";
+import { Kysely, PostgresDialect, SqliteDialect, type PostgresPool, type PostgresPoolClient, type SqliteDialectConfig } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.js";
 import { SERVING_AUTOCHECKPOINT_PAGES, startSqliteCheckpointer } from "./sqlite-checkpointer.js";
@@ -60,6 +61,47 @@ function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectConfi
   };
 }
 
+/** Most statements one PostgreSQL connection keeps prepared; later new ones run unnamed. */
+const NAMED_STATEMENTS_PER_CONNECTION = 200;
+
+/**
+ * Kysely sends every query unnamed, so PostgreSQL parses and plans it anew
+ * each time; for the short statements of a send, planning costs about as
+ * much as running. Queries with parameters are sent as named prepared
+ * statements instead (named by a hash of their text, so one name never
+ * means two texts), which each connection parses once and, after a few
+ * runs, plans once. A connection keeps at most
+ * {@link NAMED_STATEMENTS_PER_CONNECTION} of them: the set of texts is
+ * open-ended (lists of `in ($1, …)` of every length).
+ */
+function withNamedStatements(pool: pg.Pool): PostgresPool {
+  const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    const named = new Set<string>();
+    return {
+      query: ((text: unknown, values?: readonly unknown[]) => {
+        if (typeof text !== "string" || !values || values.length === 0) return client.query(text as never, values as never);
+        const name = createHash("sha1").update(text).digest("base64url");
+        if (!named.has(name)) {
+          if (named.size >= NAMED_STATEMENTS_PER_CONNECTION) return client.query(text, values as unknown[]);
+          named.add(name);
+        }
+        return client.query({ name, text, values: values as unknown[] });
+      }) as unknown as PostgresPoolClient["query"],
+      release: () => client.release(),
+    };
+  };
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      let facade = wrapped.get(client);
+      if (!facade) wrapped.set(client, (facade = wrap(client)));
+      return facade;
+    },
+    end: () => pool.end(),
+  };
+}
+
 /**
  * Opens `sqlite:<path>` (created with its folder when missing; `sqlite::memory:`
  * for a throwaway database) or `postgres://…`.
@@ -97,6 +139,6 @@ export function openStorage(url: string, options: OpenStorageOptions = {}): Stor
   // Same for a client that loses its connection while checked out: the query
   // in flight fails (and is answered `unavailable`); the process must not.
   pool.on("connect", (client) => client.on("error", () => {}));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
   return { db, dialect: "postgres", destroy: () => db.destroy() };
 }

@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from "
 import type { Storage } from "./database.js";
 import * as initial from "./migrations/0001-initial.js";
 import * as conversationLife from "./migrations/0002-conversation-life.js";
+import * as sendPath from "./migrations/0003-send-path.js";
 import { columnTypes, type ColumnTypes } from "./migrations/column-types.js";
 
 type Step = { up(db: Kysely<unknown>, types: ColumnTypes): Promise<void> };
@@ -9,6 +10,7 @@ type Step = { up(db: Kysely<unknown>, types: ColumnTypes): Promise<void> };
 const steps: Record<string, Step> = {
   "0001-initial": initial,
   "0002-conversation-life": conversationLife,
+  "0003-send-path": sendPath,
 };
 
 /**
