@@ -29,7 +29,7 @@ describe.each(backends())("storage on $name", (backend) => {
   it("migrates once and is a no-op the second time", async () => {
     const storage = openStorage(await backend.create());
     try {
-      expect(await migrateToLatest(storage)).toEqual(["0001-initial", "0002-conversation-life"]);
+      expect(await migrateToLatest(storage)).toEqual(["0001-initial", "0002-conversation-life", "0003-send-path"]);
       expect(await migrateToLatest(storage)).toEqual([]);
     } finally {
       await storage.destroy();
@@ -93,6 +93,56 @@ describe.each(backends())("storage on $name", (backend) => {
       expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
       const edited = await domain.messages.edit(user("a"), conversation.id, sends.find((s) => s.message.senderId === "a")!.message.id, "edited");
       expect(edited.revSeq).toBe(41);
+    } finally {
+      await storage.destroy();
+    }
+  });
+
+  it("stores sends that arrive together (one group, one statement on PostgreSQL) each in its place, and keeps retries and strangers apart", async () => {
+    const { storage, domain } = await open();
+    try {
+      const conversations = await Promise.all(
+        [0, 1, 2].map(async (n) => (await domain.conversations.create(system, { kind: "group", members: [`a${n}`, `b${n}`, `c${n}`] })).conversation),
+      );
+      const first = await domain.messages.send(user("a0"), conversations[0]!.id, { clientId: "again", text: "first" });
+      // One turn of the event loop: 30 sends over three conversations, a retry of a stored message,
+      // two sends with one new clientId, and a stranger's send, whose access checks also go together.
+      const sends = conversations.flatMap((c, n) =>
+        Array.from({ length: 10 }, (_, i) => ({ c, from: `${"abc"[i % 3]}${n}`, text: `${n}:${i}` })),
+      );
+      const results = await Promise.allSettled([
+        ...sends.map((s, i) => domain.messages.send(user(s.from), s.c.id, { clientId: `k${i}`, text: s.text })),
+        domain.messages.send(user("a0"), conversations[0]!.id, { clientId: "again", text: "first" }),
+        domain.messages.send(user("b1"), conversations[1]!.id, { clientId: "twice", text: "once" }),
+        domain.messages.send(user("b1"), conversations[1]!.id, { clientId: "twice", text: "once" }),
+        domain.messages.send(user("stranger"), conversations[2]!.id, { text: "let me in" }),
+      ]);
+      const value = (i: number) => {
+        const r = results[i]!;
+        if (r.status === "rejected") throw r.reason;
+        return r.value;
+      };
+      const stranger = results.at(-1)!;
+      expect(stranger.status === "rejected" && (stranger.reason as { code?: string }).code).toBe("forbidden");
+      expect(value(30)).toMatchObject({ duplicate: true, message: { id: first.message.id, seq: 1 } });
+      expect([value(31).message.id, value(32).message.id]).toEqual([value(31).message.id, value(31).message.id]);
+      expect([value(31).duplicate, value(32).duplicate].sort()).toEqual([false, true]);
+
+      for (const [n, c] of conversations.entries()) {
+        const stored = await storage.db.selectFrom("messages").select(["seq", "text", "sender_id"]).where("conversation_id", "=", c.id).orderBy("seq").execute();
+        const expected = sends.filter((s) => s.c === c).map((s) => s.text);
+        const extra = n === 0 ? ["first"] : n === 1 ? ["once"] : [];
+        expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 10 + extra.length }, (_, i) => i + 1));
+        // Sends arrive in order; the retry and the twice-sent message come after the first ten.
+        expect(stored.map((m) => m.text)).toEqual(n === 0 ? ["first", ...expected] : [...expected, ...extra]);
+        const { last_seq } = await storage.db.selectFrom("conversations").select("last_seq").where("id", "=", c.id).executeTakeFirstOrThrow();
+        expect(last_seq).toBe(stored.length);
+        // Each sender has read up to their own last message.
+        const members = await storage.db.selectFrom("members").select(["user_id", "last_read_seq"]).where("conversation_id", "=", c.id).execute();
+        for (const m of members) {
+          expect(m.last_read_seq, m.user_id).toBe(Math.max(...stored.filter((s) => s.sender_id === m.user_id).map((s) => s.seq)));
+        }
+      }
     } finally {
       await storage.destroy();
     }

@@ -118,7 +118,7 @@ export class MessageService {
 
     try {
       // Concurrent sends share a transaction and its commit (group commit).
-      const stored = await this.#uow.runGrouped(conversationId, async (trx, emit) => {
+      const stored = await this.#uow.runGrouped(async (trx, emit) => {
         // Posting in a channel, or an operator answering a support conversation, joins.
         const attachments = await this.#uploads.resolve(trx, p, refs);
         const allImages = attachments.every((a) => a.mimeType.startsWith("image/"));
@@ -127,7 +127,7 @@ export class MessageService {
         if (access === "join") await this.#conversations.insertMembership(trx, emit, view, p.id, "member", p.name);
         const id = randomUUID();
         const channel = view.conversation.kind === "channel";
-        const { message, memberIds } = await appendSentMessage(
+        const sent = await appendSentMessage(
           trx,
           this.#storage.dialect,
           {
@@ -144,13 +144,19 @@ export class MessageService {
           },
           !channel,
         );
+        // Already stored under this clientId: answered below, outside the group.
+        if (!sent) return null;
+        const { message, memberIds } = sent;
         await this.#uploads.link(trx, conversationId, id, attachments);
         // The bump that gave the message its seq made it the conversation's last change and activity.
         const now = { ...view.conversation, last_seq: message.seq, last_message_at: message.createdAt, activity_at: message.createdAt };
         const audience = audienceOf(view.conversation.kind, memberIds ?? []);
         return this.#announce(trx, emit, "message.created", conversationId, message, now, audience);
       });
-      return { message: stored, duplicate: false };
+      if (stored) return { message: stored, duplicate: false };
+      const existing = await this.#byClientId(p.id, input.clientId!);
+      if (existing) return this.#asRetry(existing, conversationId);
+      throw new Error(`clientId ${input.clientId} was taken but its message is gone`);
     } catch (err) {
       if (input.clientId !== undefined && isUniqueViolation(err)) {
         const existing = await this.#byClientId(p.id, input.clientId);

@@ -48,12 +48,12 @@ export class UnitOfWork {
 
   /**
    * Like {@link run}, but the transaction is shared with other work that is
-   * ready at the same time (group commit, see {@link CommitGroup}); `key`
-   * (the conversation) orders the group. `work` may run twice: once in the
-   * group and, when something in the group fails, again alone.
+   * ready at the same time (group commit, see {@link CommitGroup}), on
+   * `Storage.batchDb`. `work` may run twice: once in the group and, when
+   * something in the group fails, again alone.
    */
-  async runGrouped<T>(key: string, work: Work<T>): Promise<T> {
-    const { value, pending } = await this.#group.run(key, async (trx) => {
+  async runGrouped<T>(work: Work<T>): Promise<T> {
+    const { value, pending } = await this.#group.run(async (trx) => {
       const emitted: DomainEvent[] = [];
       const result = await work(trx, (event) => emitted.push(event));
       if (emitted.length > 0) await this.#recorder.record(trx, emitted);

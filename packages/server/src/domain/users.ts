@@ -26,7 +26,7 @@ export class UserDirectory {
     const profile = toJson([principal.name, principal.avatar, principal.roles]);
     if (this.#written.get(principal.id) === profile) return;
     const now = isoNow();
-    await this.#group.run(principal.id, (trx) =>
+    await this.#group.run((trx) =>
       trx
         .insertInto("users")
         .values({
@@ -72,6 +72,6 @@ export class UserDirectory {
 
   /** Marks when a user was last seen (their last socket went away). */
   async touchLastSeen(id: string, at: string = isoNow()): Promise<void> {
-    await this.#group.run(id, (trx) => trx.updateTable("users").set({ last_seen_at: at }).where("id", "=", id).execute());
+    await this.#group.run((trx) => trx.updateTable("users").set({ last_seen_at: at }).where("id", "=", id).execute());
   }
 }

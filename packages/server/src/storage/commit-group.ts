@@ -11,70 +11,62 @@ interface Queued {
   reject: (err: unknown) => void;
 }
 
-interface Lane {
-  queue: Queued[];
-  busy: boolean;
-}
-
 /** Most units of work committed in one transaction. */
 const MAX_GROUP = 128;
 
-/** FNV-1a: spreads keys over lanes the same way on every node and run. */
-function hash(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
 /**
- * Group commit: writes that arrive at about the same time run one after
- * another in one transaction and share its commit, so a burst of sends (or
- * of connects) costs one flush to disk instead of one each. Committing is
- * what a small write spends most of its time on: a few milliseconds of
- * `fsync`, which on SQLite also blocks the event loop.
+ * Group commit: writes that arrive while the previous group commits run in
+ * one transaction and share its commit, so a burst of sends costs one flush
+ * to disk (and, on PostgreSQL, one round trip for all their appends, see
+ * `appendSentMessage`) instead of one each. Groups commit one at a time, in
+ * arrival order, so the busier the server, the larger the groups: the cost
+ * per write falls as the load rises.
  *
- * Work is spread over lanes by `key` (the conversation, the user). Each lane
- * commits one group at a time, in arrival order, so writes with one key keep
- * their order; lanes never share a key, so groups open at the same time
- * (PostgreSQL) do not wait on each other's row locks. When any unit of a
- * group fails, the group rolls back and each unit runs again alone, so a
- * failure reaches only the caller whose work caused it; a unit's work must
- * therefore be safe to run twice (it only touches the transaction given).
+ * When any unit of a group fails, the group rolls back and each unit runs
+ * again alone, so a failure reaches only the caller whose work caused it; a
+ * unit's work must therefore be safe to run twice (it only touches the
+ * transaction given).
  */
 export class CommitGroup {
   readonly #db: Kysely<Database>;
-  /** SQLite has one connection; on PostgreSQL a few groups overlap so that one's round trips and commit do not hold up the rest. */
-  readonly #lanes: Lane[];
+  /**
+   * On PostgreSQL the units of a group run side by side (their statements
+   * still take turns on the one connection), so that statements that can be
+   * merged, such as the sends' appends, reach the database as one; SQLite
+   * runs them one after another, where a statement costs no round trip.
+   */
+  readonly #together: boolean;
+  readonly #queue: Queued[] = [];
+  #busy = false;
   #scheduled = false;
 
   constructor(db: Kysely<Database>, dialect: DialectName) {
     this.#db = db;
-    this.#lanes = Array.from({ length: dialect === "postgres" ? 4 : 1 }, () => ({ queue: [], busy: false }));
+    this.#together = dialect === "postgres";
   }
 
   /** Runs `work` in a transaction shared with other work that is ready now; resolves once it committed. */
-  run<T>(key: string, work: GroupedWork<T>): Promise<T> {
+  run<T>(work: GroupedWork<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const lane = this.#lanes.length === 1 ? this.#lanes[0]! : this.#lanes[hash(key) % this.#lanes.length]!;
-      lane.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
       // Wait for the rest of this turn of the event loop: work that is ready
       // at the same time joins the same group.
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => {
           this.#scheduled = false;
-          for (const l of this.#lanes) this.#drain(l);
+          this.#drain();
         });
       }
     });
   }
 
-  #drain(lane: Lane): void {
-    if (lane.busy || lane.queue.length === 0) return;
-    lane.busy = true;
-    void this.#commit(lane.queue.splice(0, MAX_GROUP)).finally(() => {
-      lane.busy = false;
-      this.#drain(lane);
+  #drain(): void {
+    if (this.#busy || this.#queue.length === 0) return;
+    this.#busy = true;
+    void this.#commit(this.#queue.splice(0, MAX_GROUP)).finally(() => {
+      this.#busy = false;
+      this.#drain();
     });
   }
 
@@ -87,9 +79,15 @@ export class CommitGroup {
     let values: unknown[];
     try {
       values = await this.#db.transaction().execute(async (trx) => {
-        const results: unknown[] = [];
-        for (const item of group) results.push(await item.work(trx));
-        return results;
+        if (!this.#together) {
+          const results: unknown[] = [];
+          for (const item of group) results.push(await item.work(trx));
+          return results;
+        }
+        const settled = await Promise.allSettled(group.map((item) => item.work(trx)));
+        const failed = settled.find((s) => s.status === "rejected");
+        if (failed) throw failed.reason;
+        return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
       });
     } catch {
       for (const item of group) await this.#alone(item);

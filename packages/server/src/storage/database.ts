@@ -13,6 +13,16 @@ export type DialectName = "sqlite" | "postgres";
 /** An open database: the Kysely instance and the engine behind it. */
 export interface Storage {
   readonly db: Kysely<Database>;
+  /**
+   * Where batched statements run: the group commit of sends and the access
+   * checks of many requests at once. On SQLite it is `db`. On PostgreSQL it
+   * is a small pool of its own whose connections plan every statement once
+   * (`plan_cache_mode = force_generic_plan`): a batch passes its rows as
+   * arrays, and PostgreSQL would otherwise plan such a statement anew for
+   * each array length it sees, which cost as much as running it. These are
+   * key lookups and appends whose best plan does not depend on the values.
+   */
+  readonly batchDb: Kysely<Database>;
   readonly dialect: DialectName;
   /** Closes every connection. */
   destroy(): Promise<void>;
@@ -120,6 +130,7 @@ export function openStorage(url: string, options: OpenStorageOptions = {}): Stor
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return {
       db,
+      batchDb: db,
       dialect: "sqlite",
       destroy: async () => {
         await checkpointer?.stop();
@@ -127,18 +138,28 @@ export function openStorage(url: string, options: OpenStorageOptions = {}): Stor
       },
     };
   }
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.poolSize ?? 10,
-    types: pgTypes,
-    connectionTimeoutMillis: 5000,
-  });
+  const db = postgresKysely(url, options.poolSize ?? 10);
+  const batchDb = postgresKysely(url, BATCH_POOL_SIZE, "-c plan_cache_mode=force_generic_plan");
+  return {
+    db,
+    batchDb,
+    dialect: "postgres",
+    destroy: async () => {
+      await Promise.all([db.destroy(), batchDb.destroy()]);
+    },
+  };
+}
+
+/** Connections of the batch pool: the commit group's transaction, and the access checks beside it. */
+const BATCH_POOL_SIZE = 2;
+
+function postgresKysely(url: string, max: number, options?: string): Kysely<Database> {
+  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, connectionTimeoutMillis: 5000, options });
   // An idle client losing its connection must not crash the process; the
   // next query reports the failure as `unavailable`.
   pool.on("error", () => {});
   // Same for a client that loses its connection while checked out: the query
   // in flight fails (and is answered `unavailable`); the process must not.
   pool.on("connect", (client) => client.on("error", () => {}));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
-  return { db, dialect: "postgres", destroy: () => db.destroy() };
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
 }

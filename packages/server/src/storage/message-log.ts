@@ -79,12 +79,16 @@ export interface SentMessage {
  * Appends a message from its sender (call inside a transaction): takes the
  * next `seq`, stores the message, moves the sender's read position to it
  * (replying means having read what came before) and, with `withMembers`,
- * reads the member ids its event goes to. On PostgreSQL that is one
- * statement and one round trip instead of four, which is most of a send's
- * time inside a grouped commit; on SQLite, in process, the steps run one by
- * one.
+ * reads the member ids its event goes to. On SQLite, in process, the steps
+ * run one by one. On PostgreSQL the sends that reach this point in the same
+ * turn of the event loop inside one transaction (a commit group, see
+ * `CommitGroup`) are stored by one statement and one round trip, whatever
+ * their conversations: statements, not rows, are what a send costs there.
+ * There a send whose clientId its sender already used (a retry) is not
+ * stored and resolves to `null`, so the rest of its group still commits; on
+ * SQLite the unique index refuses it.
  */
-export async function appendSentMessage(db: Db, dialect: DialectName, input: NewMessage, withMembers: boolean): Promise<SentMessage> {
+export async function appendSentMessage(db: Db, dialect: DialectName, input: NewMessage, withMembers: boolean): Promise<SentMessage | null> {
   if (dialect === "sqlite") {
     const message = await appendMessage(db, input);
     await db
@@ -99,37 +103,100 @@ export async function appendSentMessage(db: Db, dialect: DialectName, input: New
       : null;
     return { message, memberIds };
   }
+  let batch = appendBatches.get(db);
+  if (!batch) {
+    const fresh: PendingAppend[] = [];
+    appendBatches.set(db, fresh);
+    batch = fresh;
+    // Sends of one group reach here within a few microtasks of each other.
+    setImmediate(() => {
+      appendBatches.delete(db);
+      void appendBatch(db, fresh);
+    });
+  }
+  return new Promise<SentMessage | null>((resolve, reject) => batch.push({ input, withMembers, resolve, reject }));
+}
+
+interface PendingAppend {
+  input: NewMessage;
+  withMembers: boolean;
+  resolve: (sent: SentMessage | null) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Appends waiting for their statement, per transaction. */
+const appendBatches = new WeakMap<Db, PendingAppend[]>();
+
+async function appendBatch(db: Db, batch: PendingAppend[]): Promise<void> {
   const now = isoNow();
+  const ids = batch.map((b) => b.input.id ?? randomUUID());
+  const column = <T>(pick: (input: NewMessage, item: PendingAppend) => T) => batch.map((b) => pick(b.input, b));
   // Statements of one WITH see the tables as they were before it: `members`
   // below still lists everyone (no one joins or leaves in a send), and the
-  // read-position update takes its seq from the inserted row.
-  const members = withMembers
-    ? sql<string[]>`(select coalesce(array_agg(user_id), '{}') from members where conversation_id = ${input.conversationId})`
-    : sql<null>`null`;
-  const { rows } = await sql<Selectable<MessagesTable> & { member_ids: string[] | null }>`
-    with bump as (
-      update conversations set last_seq = last_seq + 1, last_message_at = ${now}::timestamptz, activity_at = ${now}::timestamptz
-      where id = ${input.conversationId}
-      returning last_seq
-    ), inserted as (
-      insert into messages (id, conversation_id, seq, rev_seq, sender_id, sender_name, type, text, attachments,
-        reply_to, metadata, client_id, created_at, edited_at, deleted_at, reactions)
-      select ${input.id ?? randomUUID()}, ${input.conversationId}, last_seq, last_seq, ${input.senderId}, ${input.senderName},
-        ${input.type}, ${input.text}::text, ${toJson(input.attachments ?? [])}::jsonb, ${input.replyTo ?? null}::text,
-        ${toJson(input.metadata ?? {})}::jsonb, ${input.clientId ?? null}::text, ${now}::timestamptz, null, null, '{}'::jsonb
-      from bump
-      returning *
-    ), read as (
-      update members set last_read_seq = inserted.seq, last_read_at = inserted.created_at
-      from inserted
-      where members.conversation_id = ${input.conversationId} and members.user_id = ${input.senderId}
-        and members.last_read_seq < inserted.seq
-    )
-    select inserted.*, ${members} as member_ids from inserted`.execute(db);
-  const row = rows[0];
-  if (!row) throw new Error(`no conversation ${input.conversationId} to append to`);
-  const { member_ids, ...message } = row;
-  return { message: toMessage(message), memberIds: member_ids };
+  // read-position update takes its seq from the inserted rows. Each
+  // conversation's counter moves once by its number of new messages, which
+  // are numbered in the order they arrived.
+  let rows: Array<Selectable<MessagesTable> & { member_ids: string[] | null }>;
+  try {
+    ({ rows } = await sql<Selectable<MessagesTable> & { member_ids: string[] | null }>`
+      with given as (
+        select * from unnest(
+          ${ids}::text[], ${column((i) => i.conversationId)}::text[], ${column((i) => i.senderId)}::text[],
+          ${column((i) => i.senderName)}::text[], ${column((i) => i.type)}::text[], ${column((i) => i.text)}::text[],
+          ${column((i) => toJson(i.attachments ?? []))}::jsonb[], ${column((i) => i.replyTo ?? null)}::text[],
+          ${column((i) => toJson(i.metadata ?? {}))}::jsonb[], ${column((i) => i.clientId ?? null)}::text[],
+          ${column((_, b) => b.withMembers)}::boolean[]
+        ) with ordinality as i(id, conversation_id, sender_id, sender_name, type, text, attachments, reply_to, metadata,
+          client_id, with_members, ord)
+      ), input as (
+        -- A clientId already stored, or given twice, is a retry: the first is
+        -- kept and the others are answered with it, without failing the batch.
+        select * from (
+          select g.*, row_number() over (partition by g.sender_id, coalesce(g.client_id, g.id) order by g.ord) as nth
+          from given g
+          where g.client_id is null
+            or not exists (select 1 from messages x where x.sender_id = g.sender_id and x.client_id = g.client_id)
+        ) fresh
+        where nth = 1
+      ), counts as (
+        select conversation_id, count(*) as n from input group by conversation_id
+      ), bump as (
+        update conversations c set last_seq = c.last_seq + counts.n, last_message_at = ${now}::timestamptz, activity_at = ${now}::timestamptz
+        from counts
+        where c.id = counts.conversation_id
+        returning c.id, c.last_seq - counts.n as first_seq
+      ), inserted as (
+        insert into messages (id, conversation_id, seq, rev_seq, sender_id, sender_name, type, text, attachments,
+          reply_to, metadata, client_id, created_at, edited_at, deleted_at, reactions)
+        select id, conversation_id, seq, seq, sender_id, sender_name, type, text, attachments, reply_to, metadata, client_id,
+          ${now}::timestamptz, null, null, '{}'::jsonb
+        from (
+          select i.*, b.first_seq + row_number() over (partition by i.conversation_id order by i.ord) as seq
+          from input i join bump b on b.id = i.conversation_id
+        ) numbered
+        returning *
+      ), read as (
+        update members set last_read_seq = r.seq, last_read_at = ${now}::timestamptz
+        from (select conversation_id, sender_id, max(seq) as seq from inserted group by conversation_id, sender_id) r
+        where members.conversation_id = r.conversation_id and members.user_id = r.sender_id and members.last_read_seq < r.seq
+      )
+      select inserted.*,
+        case when input.with_members
+          then (select coalesce(array_agg(user_id), '{}') from members where members.conversation_id = inserted.conversation_id)
+        end as member_ids
+      from inserted join input on input.id = inserted.id`.execute(db));
+  } catch (err) {
+    for (const b of batch) b.reject(err);
+    return;
+  }
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  batch.forEach((b, i) => {
+    const row = byId.get(ids[i]!);
+    if (!row && b.input.clientId != null) return b.resolve(null);
+    if (!row) return b.reject(new Error(`no conversation ${b.input.conversationId} to append to`));
+    const { member_ids, ...message } = row;
+    b.resolve({ message: toMessage(message), memberIds: member_ids });
+  });
 }
 
 /** Re-reads one message. */
