@@ -25,6 +25,7 @@ import { openStorage, type Storage } from "./storage/database.js";
 import { WebhookDispatcher } from "./webhooks/webhook-dispatcher.js";
 import { WebhookOutbox } from "./webhooks/webhook-outbox.js";
 import { migrateToLatest } from "./storage/migrate.js";
+import { startPostgresUpkeep } from "./storage/postgres-upkeep.js";
 
 /** The version in this package's package.json. */
 export const VERSION: string = (
@@ -101,6 +102,10 @@ export async function createParleyServer(config: Config, options: CreateServerOp
     ...(adapter ? { adapter } : {}),
   });
   const webhooks = new WebhookDispatcher(config, storage, http.log, metrics);
+  const upkeep = await startPostgresUpkeep(storage, (err) => http.log.warn({ err }, "vacuum of Parley's tables failed"));
+  if (upkeep.vacuuming) {
+    http.log.info("autovacuum is off on this PostgreSQL server: Parley vacuums the tables it updates on every message itself");
+  }
   const stopKicking = domain.events.subscribe((event) => {
     if (event.type === "message.created") metrics.messagesStored.inc();
     webhooks.kick();
@@ -132,6 +137,7 @@ export async function createParleyServer(config: Config, options: CreateServerOp
       await http.close();
       await presence.close();
       await limiter.close();
+      await upkeep.stop();
       for (const client of [redis, adapterRedis]) await client?.quit().catch(() => client.disconnect());
       await storage.destroy();
     },

@@ -2,6 +2,7 @@ import { sql, type Transaction } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStorage } from "../src/storage/database.js";
 import { migrateToLatest } from "../src/storage/migrate.js";
+import { startPostgresUpkeep } from "../src/storage/postgres-upkeep.js";
 import { historyPageQuery, syncPageQuery } from "../src/storage/message-log.js";
 import type { Database } from "../src/storage/schema.js";
 import { loadConfig } from "../src/config/config.js";
@@ -143,6 +144,31 @@ describe.each(backends())("storage on $name", (backend) => {
           expect(m.last_read_seq, m.user_id).toBe(Math.max(...stored.filter((s) => s.sender_id === m.user_id).map((s) => s.seq)));
         }
       }
+    } finally {
+      await storage.destroy();
+    }
+  });
+
+  it("vacuums its hot tables itself when the server's autovacuum is off (PostgreSQL)", async () => {
+    const { storage, domain } = await open();
+    try {
+      const upkeep = await startPostgresUpkeep(storage, (err) => expect.fail(String(err)), 100);
+      if (storage.dialect === "sqlite") {
+        expect(upkeep.vacuuming).toBe(false);
+        return;
+      }
+      const { rows } = await sql<{ autovacuum: string }>`show autovacuum`.execute(storage.db);
+      expect(upkeep.vacuuming).toBe(rows[0]!.autovacuum === "off");
+      const { conversation } = await domain.conversations.create(system, { kind: "group", members: ["a", "b"] });
+      for (let i = 0; i < 20; i++) await domain.messages.send(user("a"), conversation.id, { text: `m${i}` });
+      const vacuumed = async () =>
+        (
+          await sql<{ last_vacuum: string | null }>`select last_vacuum from pg_stat_user_tables where relname = 'conversations'`.execute(storage.db)
+        ).rows[0]?.last_vacuum ?? null;
+      await expect.poll(vacuumed, { timeout: 5_000 }).not.toBeNull();
+      await upkeep.stop();
+      // Sends go on as before while it runs and after it stopped.
+      expect((await domain.messages.send(user("b"), conversation.id, { text: "after" })).message.seq).toBe(21);
     } finally {
       await storage.destroy();
     }

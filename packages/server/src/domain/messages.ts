@@ -287,9 +287,20 @@ export class MessageService {
 
   /** The newest page before `beforeSeq` (or the newest), oldest→newest, without messages the caller hid. */
   async history(p: Principal, conversationId: string, beforeSeq?: number, limit = DEFAULT_PAGE_LIMIT): Promise<HistoryPage> {
-    const view = await loadAccess(this.#storage, p, conversationId);
-    assertRead(p, view);
-    return this.#history(p, conversationId, beforeSeq, limit);
+    if (this.#storage.dialect === "sqlite") {
+      assertRead(p, await loadAccess(this.#storage, p, conversationId));
+      return this.#history(p, conversationId, beforeSeq, limit);
+    }
+    // On PostgreSQL the access check and the page are two round trips:
+    // taken side by side, the page is thrown away unless the check passes.
+    const [view, page] = await Promise.allSettled([
+      loadAccess(this.#storage, p, conversationId),
+      this.#history(p, conversationId, beforeSeq, limit),
+    ]);
+    if (view.status === "rejected") throw view.reason;
+    assertRead(p, view.value);
+    if (page.status === "rejected") throw page.reason;
+    return page.value;
   }
 
   async #history(p: Principal, conversationId: string, beforeSeq: number | undefined, limit: number): Promise<HistoryPage> {
