@@ -100,7 +100,7 @@ Sizes:
   --members <m>              members per conversation in fanout and reconnect (4)
   --rate-start <r>           first fanout rate in messages/s (100)
   --rate-factor <f>          rate multiplier per step (1.5)
-  --max-steps <n>            most fanout steps (12), then --refine <n> bisections (2)
+  --max-steps <n>            most fanout steps (14), then --refine <n> bisections (2)
   --step-seconds <s>         sending time per step (3)
   --retries <n>              times a rate that did not hold is tried again before it counts (1)
   --p99-limit <ms>           a step holds while p99 stays at or under this (50)
@@ -225,7 +225,7 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
     members,
     rateStart: positiveNumber("rate-start", values["rate-start"], 100),
     rateFactor,
-    maxSteps: positiveInt("max-steps", values["max-steps"], 12),
+    maxSteps: positiveInt("max-steps", values["max-steps"], 14),
     refine: values.refine === "0" ? 0 : positiveInt("refine", values.refine, 2),
     retries: values.retries === "0" ? 0 : positiveInt("retries", values.retries, 1),
     stepSeconds: positiveNumber("step-seconds", values["step-seconds"], 3),
