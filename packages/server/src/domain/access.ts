@@ -1,4 +1,5 @@
 import { sql, type CompiledQuery, type InferResult, type Kysely, type Selectable } from "kysely";
+import { BatchLoader } from "../storage/batch-loader.js";
 import type { Storage } from "../storage/database.js";
 import type { ConversationsTable, Database, MembersTable } from "../storage/schema.js";
 import type { Audience } from "./domain-events.js";
@@ -56,72 +57,30 @@ function accessQueryFor(db: Kysely<Database>, conversationId: string, userId: st
   return { ...template, parameters };
 }
 
-interface PendingAccess {
-  conversationId: string;
-  userId: string;
-  resolve: (row: AccessRow | undefined) => void;
-  reject: (err: unknown) => void;
-}
-
 /**
- * On PostgreSQL every event a client sends starts with this lookup, one
- * round trip each, and round trips are what the server and the database
- * spend most of their time on under load. Lookups asked for while another
- * batch is out go together in the next one: one statement for all of them,
- * so the busier the server, the fewer statements per event.
+ * On PostgreSQL every event a client sends starts with this lookup; the
+ * lookups of concurrent events go together in one statement (see
+ * {@link BatchLoader}), on `Storage.batchDb`.
  */
-class AccessLoader {
-  readonly #db: Kysely<Database>;
-  #pending: PendingAccess[] = [];
-  #inFlight = false;
-  #scheduled = false;
-
-  constructor(db: Kysely<Database>) {
-    this.#db = db;
-  }
-
-  load(conversationId: string, userId: string): Promise<AccessRow | undefined> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ conversationId, userId, resolve, reject });
-      if (!this.#scheduled && !this.#inFlight) {
-        this.#scheduled = true;
-        setImmediate(() => {
-          this.#scheduled = false;
-          void this.#flush();
-        });
-      }
-    });
-  }
-
-  async #flush(): Promise<void> {
-    if (this.#inFlight || this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
-    this.#inFlight = true;
-    try {
-      const { rows } = await sql<AccessRow & { ord: number }>`
-        select k.ord, c.*, m.user_id as m_user_id, m.role as m_role, m.joined_at as m_joined_at,
-          m.last_read_seq as m_last_read_seq, m.last_read_at as m_last_read_at, m.last_delivered_seq as m_last_delivered_seq
-        from unnest(${batch.map((b) => b.conversationId)}::text[], ${batch.map((b) => b.userId)}::text[])
-          with ordinality as k(conversation_id, user_id, ord)
-        join conversations c on c.id = k.conversation_id
-        left join members m on m.conversation_id = c.id and m.user_id = k.user_id`.execute(this.#db);
-      const byOrd = new Map(rows.map(({ ord, ...row }) => [Number(ord), row as AccessRow]));
-      batch.forEach((b, i) => b.resolve(byOrd.get(i + 1)));
-    } catch (err) {
-      for (const b of batch) b.reject(err);
-    } finally {
-      this.#inFlight = false;
-      void this.#flush();
-    }
-  }
+function accessLoader(db: Kysely<Database>): BatchLoader<{ conversationId: string; userId: string }, AccessRow | undefined> {
+  return new BatchLoader(async (keys) => {
+    const { rows } = await sql<AccessRow & { ord: number }>`
+      select k.ord, c.*, m.user_id as m_user_id, m.role as m_role, m.joined_at as m_joined_at,
+        m.last_read_seq as m_last_read_seq, m.last_read_at as m_last_read_at, m.last_delivered_seq as m_last_delivered_seq
+      from unnest(${keys.map((k) => k.conversationId)}::text[], ${keys.map((k) => k.userId)}::text[])
+        with ordinality as k(conversation_id, user_id, ord)
+      join conversations c on c.id = k.conversation_id
+      left join members m on m.conversation_id = c.id and m.user_id = k.user_id`.execute(db);
+    const byOrd = new Map(rows.map(({ ord, ...row }) => [Number(ord), row as AccessRow]));
+    return keys.map((_, i) => byOrd.get(i + 1));
+  });
 }
 
-const accessLoaders = new WeakMap<Storage, AccessLoader>();
+const accessLoaders = new WeakMap<Storage, ReturnType<typeof accessLoader>>();
 
-function accessLoaderFor(storage: Storage): AccessLoader {
+function accessLoaderFor(storage: Storage): ReturnType<typeof accessLoader> {
   let loader = accessLoaders.get(storage);
-  if (!loader) accessLoaders.set(storage, (loader = new AccessLoader(storage.batchDb)));
+  if (!loader) accessLoaders.set(storage, (loader = accessLoader(storage.batchDb)));
   return loader;
 }
 
@@ -129,7 +88,7 @@ function accessLoaderFor(storage: Storage): AccessLoader {
 export async function loadAccess(storage: Storage, principal: Principal, conversationId: string): Promise<AccessView> {
   const row =
     storage.dialect === "postgres"
-      ? await accessLoaderFor(storage).load(conversationId, principal.id)
+      ? await accessLoaderFor(storage).load({ conversationId, userId: principal.id })
       : (await storage.db.executeQuery(accessQueryFor(storage.db, conversationId, principal.id))).rows[0];
   if (!row) throw notFound("No such conversation");
   const { m_user_id, m_role, m_joined_at, m_last_read_seq, m_last_read_at, m_last_delivered_seq, ...conversation } = row;
