@@ -149,6 +149,25 @@ describe.each(backends())("storage on $name", (backend) => {
     }
   });
 
+  it("keeps reading and sending after another node adds a column to a table its statements were prepared on", async () => {
+    const { storage, domain } = await open();
+    try {
+      const { conversation } = await domain.conversations.create(system, { kind: "group", members: ["a", "b"] });
+      const page = () => domain.messages.history(user("b"), conversation.id);
+      for (let i = 0; i < 3; i++) await domain.messages.send(user("a"), conversation.id, { text: `before ${i}` });
+      expect((await page()).messages).toHaveLength(3);
+      // What a newer node's migration would do while this one runs.
+      await sql`alter table messages add column added_later text`.execute(storage.db);
+      await sql`alter table conversations add column added_later text`.execute(storage.db);
+      for (let i = 0; i < 3; i++) await domain.messages.send(user("a"), conversation.id, { text: `after ${i}` });
+      const together = await Promise.all([1, 2, 3].map((i) => domain.messages.send(user("b"), conversation.id, { text: `together ${i}` })));
+      expect(together.map((s) => s.message.seq).sort()).toEqual([7, 8, 9]);
+      for (let i = 0; i < 3; i++) expect((await page()).messages.map((m) => m.text)).toHaveLength(9);
+    } finally {
+      await storage.destroy();
+    }
+  });
+
   it("vacuums its hot tables itself when the server's autovacuum is off (PostgreSQL)", async () => {
     const { storage, domain } = await open();
     try {

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
-import type { DialectName } from "./database.js";
+import { isStalePlan, type DialectName } from "./database.js";
 import type { Database } from "./schema.js";
 
 /** A piece of writing that can share its transaction with others. */
@@ -71,7 +71,11 @@ export class CommitGroup {
   }
 
   async #alone(item: Queued): Promise<void> {
-    await this.#db.transaction().execute(item.work).then(item.resolve, item.reject);
+    await this.#db
+      .transaction()
+      .execute(item.work)
+      .catch((err: unknown) => (isStalePlan(err) ? this.#db.transaction().execute(item.work) : Promise.reject(err)))
+      .then(item.resolve, item.reject);
   }
 
   async #commit(group: Queued[]): Promise<void> {

@@ -88,15 +88,26 @@ function withNamedStatements(pool: pg.Pool): PostgresPool {
   const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   const wrap = (client: pg.PoolClient): PostgresPoolClient => {
     const named = new Set<string>();
+    /** Prepared before the schema changed under them (another node migrated): sent unnamed from then on. */
+    const stale = new Set<string>();
     return {
       query: ((text: unknown, values?: readonly unknown[]) => {
         if (typeof text !== "string" || !values || values.length === 0) return client.query(text as never, values as never);
         const name = createHash("sha1").update(text).digest("base64url");
+        if (stale.has(name)) return client.query(text, values as unknown[]);
         if (!named.has(name)) {
           if (named.size >= NAMED_STATEMENTS_PER_CONNECTION) return client.query(text, values as unknown[]);
           named.add(name);
         }
-        return client.query({ name, text, values: values as unknown[] });
+        return client.query({ name, text, values: values as unknown[] }).catch((err: unknown) => {
+          if (!isStalePlan(err)) throw err;
+          stale.add(name);
+          // Outside a transaction nothing ran: run it again, unnamed. Inside
+          // one the transaction is now aborted; the caller's retry (a commit
+          // group runs each unit again alone) goes unnamed.
+          if ((client as unknown as { getTransactionStatus?: () => string }).getTransactionStatus?.() !== "I") throw err;
+          return client.query(text, values as unknown[]);
+        });
       }) as unknown as PostgresPoolClient["query"],
       release: () => client.release(),
     };
@@ -110,6 +121,16 @@ function withNamedStatements(pool: pg.Pool): PostgresPool {
     },
     end: () => pool.end(),
   };
+}
+
+/**
+ * PostgreSQL refuses a prepared statement whose result columns changed
+ * since it was prepared (another node's migration added a column); run
+ * again, the statement goes unnamed and succeeds.
+ */
+export function isStalePlan(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e.code === "0A000" && typeof e.message === "string" && e.message.includes("cached plan must not change result type");
 }
 
 /**
