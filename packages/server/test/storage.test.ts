@@ -178,6 +178,8 @@ describe.each(backends())("storage on $name", (backend) => {
       }
       const { rows } = await sql<{ autovacuum: string }>`show autovacuum`.execute(storage.db);
       expect(upkeep.vacuuming).toBe(rows[0]!.autovacuum === "off");
+      // Where autovacuum runs, the server keeps the tables; there is nothing for Parley to do.
+      if (!upkeep.vacuuming) return;
       const { conversation } = await domain.conversations.create(system, { kind: "group", members: ["a", "b"] });
       for (let i = 0; i < 20; i++) await domain.messages.send(user("a"), conversation.id, { text: `m${i}` });
       const vacuumed = async () =>

@@ -1,4 +1,4 @@
-import { sql, type CompiledQuery, type InferResult, type Kysely, type Selectable } from "kysely";
+import { sql, type CompiledQuery, type Expression, type InferResult, type Kysely, type Selectable } from "kysely";
 import { BatchLoader } from "../storage/batch-loader.js";
 import type { Storage } from "../storage/database.js";
 import type { ConversationsTable, Database, MembersTable } from "../storage/schema.js";
@@ -19,7 +19,10 @@ export interface AccessView {
 const CONVERSATION_PLACEHOLDER = "\u0000conversation";
 const USER_PLACEHOLDER = "\u0000user";
 
-function accessQuery(db: Kysely<Database>, conversationId: string, userId: string) {
+/** The ids as values, or (batched) as references to the columns of each input row. */
+type Id = string | Expression<string>;
+
+function accessQuery(db: Kysely<Database>, conversationId: Id, userId: Id) {
   // One round trip: the conversation and, joined, the caller's membership.
   return db
     .selectFrom("conversations as c")
@@ -63,14 +66,14 @@ function accessQueryFor(db: Kysely<Database>, conversationId: string, userId: st
  * {@link BatchLoader}), on `Storage.batchDb`.
  */
 function accessLoader(db: Kysely<Database>): BatchLoader<{ conversationId: string; userId: string }, AccessRow | undefined> {
+  // The same access query, run for each (conversation, user) pair of the batch.
+  const each = accessQuery(db, sql.ref<string>("k.conversation_id"), sql.ref<string>("k.user_id"));
   return new BatchLoader(async (keys) => {
     const { rows } = await sql<AccessRow & { ord: number }>`
-      select k.ord, c.*, m.user_id as m_user_id, m.role as m_role, m.joined_at as m_joined_at,
-        m.last_read_seq as m_last_read_seq, m.last_read_at as m_last_read_at, m.last_delivered_seq as m_last_delivered_seq
+      select k.ord, a.*
       from unnest(${keys.map((k) => k.conversationId)}::text[], ${keys.map((k) => k.userId)}::text[])
         with ordinality as k(conversation_id, user_id, ord)
-      join conversations c on c.id = k.conversation_id
-      left join members m on m.conversation_id = c.id and m.user_id = k.user_id`.execute(db);
+      cross join lateral (${each}) a`.execute(db);
     const byOrd = new Map(rows.map(({ ord, ...row }) => [Number(ord), row as AccessRow]));
     return keys.map((_, i) => byOrd.get(i + 1));
   });

@@ -84,6 +84,18 @@ const NAMED_STATEMENTS_PER_CONNECTION = 200;
  * {@link NAMED_STATEMENTS_PER_CONNECTION} of them: the set of texts is
  * open-ended (lists of `in ($1, …)` of every length).
  */
+const statementNames = new Map<string, string>();
+
+/** A statement's name: a hash of its text, remembered for the texts that keep coming back. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    if (statementNames.size >= STATEMENT_CACHE_SIZE) statementNames.clear();
+    statementNames.set(text, (name = createHash("sha1").update(text).digest("base64url")));
+  }
+  return name;
+}
+
 function withNamedStatements(pool: pg.Pool): PostgresPool {
   const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   const wrap = (client: pg.PoolClient): PostgresPoolClient => {
@@ -93,7 +105,7 @@ function withNamedStatements(pool: pg.Pool): PostgresPool {
     return {
       query: ((text: unknown, values?: readonly unknown[]) => {
         if (typeof text !== "string" || !values || values.length === 0) return client.query(text as never, values as never);
-        const name = createHash("sha1").update(text).digest("base64url");
+        const name = statementName(text);
         if (stale.has(name)) return client.query(text, values as unknown[]);
         if (!named.has(name)) {
           if (named.size >= NAMED_STATEMENTS_PER_CONNECTION) return client.query(text, values as unknown[]);
