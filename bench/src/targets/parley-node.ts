@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { createParleyServer, loadConfig } from "@parley/server";
+import { applyServingV8Flags, createParleyServer, loadConfig } from "@parley/server";
 import type { TargetSpec } from "./target-spec.js";
 import { applyTransportSettings } from "./transport-settings.js";
 import type { RunningTarget } from "./running-target.js";
@@ -28,6 +28,8 @@ export async function startParleyNode(spec: TargetSpec): Promise<RunningTarget> 
       ...(spec.redisUrl ? { redisUrl: spec.redisUrl, redisPrefix: spec.redisPrefix ?? "parley-bench:" } : {}),
     },
   });
+  // As `parley serve` runs it.
+  applyServingV8Flags();
   const server = await createParleyServer(config, { logger: { level: "warn" } });
   applyTransportSettings(server.gateway.io, spec.transport);
   await server.listen();

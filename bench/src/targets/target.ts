@@ -36,7 +36,7 @@ export async function startTarget(spec: TargetSpec, options: StartTargetOptions 
   const rpc: RpcClient = spawnChild({
     name: spec.kind === "parley" ? "Parley" : "relay",
     module: TARGET_MODULE,
-    execArgv: ["--expose-gc"],
+    execArgv: ["--expose-gc", ...(process.env.BENCH_TARGET_NODE_ARGS ?? "").split(" ").filter(Boolean)],
     env: { ...options.env, PARLEY_BENCH_TARGET: JSON.stringify(spec) },
     ...(options.logFile ? { logFile: options.logFile } : {}),
   });

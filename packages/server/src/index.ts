@@ -4,3 +4,4 @@ export { createParleyServer, VERSION, type CreateServerOptions, type ParleyServe
 export { TokenSigner, type TokenClaims } from "./auth/token-signer.js";
 export { ParleyError } from "./domain/parley-error.js";
 export type { Principal } from "./domain/principal.js";
+export { applyServingV8Flags, SERVING_V8_FLAGS } from "./runtime/v8-flags.js";

@@ -5,6 +5,7 @@ import { loadConfig, type Config } from "../config/config.js";
 import { ConfigError } from "../config/config-error.js";
 import { seedDemoData } from "../dev/demo-data.js";
 import { createParleyServer, VERSION } from "../parley-server.js";
+import { applyServingV8Flags } from "../runtime/v8-flags.js";
 import { openStorage } from "../storage/database.js";
 import { migrateToLatest } from "../storage/migrate.js";
 
@@ -37,6 +38,7 @@ function configFor(dev: boolean): Config {
 async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { dev: { type: "boolean", default: false } } });
   const config = configFor(values.dev || process.env.PARLEY_DEV === "on");
+  applyServingV8Flags();
   const server = await createParleyServer(config, { logger: { level: process.env.PARLEY_LOG_LEVEL ?? "info" } }).catch(
     (err: unknown) => fail(`could not start: ${(err as Error).message}`),
   );
