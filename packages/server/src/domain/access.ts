@@ -1,6 +1,6 @@
 import { sql, type CompiledQuery, type Expression, type InferResult, type Kysely, type Selectable } from "kysely";
 import { BatchLoader } from "../storage/batch-loader.js";
-import type { Storage } from "../storage/database.js";
+import { preparedStatement, type Storage } from "../storage/database.js";
 import type { ConversationsTable, Database, MembersTable } from "../storage/schema.js";
 import type { Audience } from "./domain-events.js";
 import type { Db } from "./unit-of-work.js";
@@ -89,10 +89,18 @@ function accessLoaderFor(storage: Storage): ReturnType<typeof accessLoader> {
 
 /** Loads a conversation and the caller's membership; `not_found` when there is no such conversation. */
 export async function loadAccess(storage: Storage, principal: Principal, conversationId: string): Promise<AccessView> {
-  const row =
-    storage.dialect === "postgres"
-      ? await accessLoaderFor(storage).load({ conversationId, userId: principal.id })
-      : (await storage.db.executeQuery(accessQueryFor(storage.db, conversationId, principal.id))).rows[0];
+  let row: AccessRow | undefined;
+  if (storage.sqlite) {
+    const query = accessQueryFor(storage.db, conversationId, principal.id);
+    // Every client event starts here, so on SQLite it runs directly on the
+    // connection (see `Storage.sqlite`), unless a transaction is open on it,
+    // whose writes are not committed yet: then through Kysely, after it.
+    row = storage.sqlite.inTransaction
+      ? (await storage.db.executeQuery(query)).rows[0]
+      : (preparedStatement(storage.sqlite, query.sql).get(...query.parameters) as AccessRow | undefined);
+  } else {
+    row = await accessLoaderFor(storage).load({ conversationId, userId: principal.id });
+  }
   if (!row) throw notFound("No such conversation");
   const { m_user_id, m_role, m_joined_at, m_last_read_seq, m_last_read_at, m_last_delivered_seq, ...conversation } = row;
   const member: MemberRow | null =

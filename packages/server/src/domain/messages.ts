@@ -129,7 +129,7 @@ export class MessageService {
         const channel = view.conversation.kind === "channel";
         const sent = await appendSentMessage(
           trx,
-          this.#storage.dialect,
+          this.#storage.sqlite,
           {
             id,
             conversationId,

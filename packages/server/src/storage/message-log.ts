@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Message, MessageType } from "@parley/protocol";
 import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
-import type { DialectName } from "./database.js";
+import type SqliteDatabase from "better-sqlite3";
+import { preparedStatement } from "./database.js";
 import { isoNow, toJson, toMessage } from "./mappers.js";
 import type { Database, MessagesTable } from "./schema.js";
 
@@ -69,6 +70,46 @@ export async function appendMessage(db: Db, input: NewMessage): Promise<Message>
   return toMessage(row);
 }
 
+const BUMP_SQL = "update conversations set last_seq = last_seq + 1, last_message_at = ?, activity_at = ? where id = ? returning last_seq";
+const INSERT_SQL =
+  "insert into messages (id, conversation_id, seq, rev_seq, sender_id, sender_name, type, text, attachments, reply_to, metadata, client_id, created_at, edited_at, deleted_at, reactions) " +
+  "values (@id, @conversation_id, @seq, @seq, @sender_id, @sender_name, @type, @text, @attachments, @reply_to, @metadata, @client_id, @created_at, null, null, '{}') returning *";
+const READ_UP_TO_SQL =
+  "update members set last_read_seq = ?, last_read_at = ? where conversation_id = ? and user_id = ? and last_read_seq < ?";
+const MEMBER_IDS_SQL = "select user_id from members where conversation_id = ?";
+
+/**
+ * A send on SQLite, as statements run directly on the connection (see
+ * `Storage.sqlite`), inside the transaction the caller has open on it: the
+ * same steps as {@link appendMessage} and the read position, without
+ * Kysely's cost around each of them.
+ */
+function appendOnSqlite(sqlite: SqliteDatabase.Database, input: NewMessage, withMembers: boolean): SentMessage {
+  const now = isoNow();
+  const bumped = preparedStatement(sqlite, BUMP_SQL).get(now, now, input.conversationId) as { last_seq: number } | undefined;
+  if (!bumped) throw new Error(`no conversation ${input.conversationId}`);
+  const seq = Number(bumped.last_seq);
+  const row = preparedStatement(sqlite, INSERT_SQL).get({
+    id: input.id ?? randomUUID(),
+    conversation_id: input.conversationId,
+    seq,
+    sender_id: input.senderId,
+    sender_name: input.senderName,
+    type: input.type,
+    text: input.text,
+    attachments: toJson(input.attachments ?? []),
+    reply_to: input.replyTo ?? null,
+    metadata: toJson(input.metadata ?? {}),
+    client_id: input.clientId ?? null,
+    created_at: now,
+  }) as Selectable<MessagesTable>;
+  preparedStatement(sqlite, READ_UP_TO_SQL).run(seq, now, input.conversationId, input.senderId, seq);
+  const memberIds = withMembers
+    ? (preparedStatement(sqlite, MEMBER_IDS_SQL).all(input.conversationId) as Array<{ user_id: string }>).map((r) => r.user_id)
+    : null;
+  return { message: toMessage(row), memberIds };
+}
+
 /** A sent message as stored, and the conversation's member ids when asked for. */
 export interface SentMessage {
   message: Message;
@@ -79,8 +120,9 @@ export interface SentMessage {
  * Appends a message from its sender (call inside a transaction): takes the
  * next `seq`, stores the message, moves the sender's read position to it
  * (replying means having read what came before) and, with `withMembers`,
- * reads the member ids its event goes to. On SQLite, in process, the steps
- * run one by one. On PostgreSQL the sends that reach this point in the same
+ * reads the member ids its event goes to. On SQLite (`sqlite` given: the
+ * connection `db` runs on) the steps run one by one as statements on the
+ * connection. On PostgreSQL the sends that reach this point in the same
  * turn of the event loop inside one transaction (a commit group, see
  * `CommitGroup`) are stored by one statement and one round trip, whatever
  * their conversations: statements, not rows, are what a send costs there.
@@ -88,21 +130,13 @@ export interface SentMessage {
  * stored and resolves to `null`, so the rest of its group still commits; on
  * SQLite the unique index refuses it.
  */
-export async function appendSentMessage(db: Db, dialect: DialectName, input: NewMessage, withMembers: boolean): Promise<SentMessage | null> {
-  if (dialect === "sqlite") {
-    const message = await appendMessage(db, input);
-    await db
-      .updateTable("members")
-      .set({ last_read_seq: message.seq, last_read_at: message.createdAt })
-      .where("conversation_id", "=", input.conversationId)
-      .where("user_id", "=", input.senderId)
-      .where("last_read_seq", "<", message.seq)
-      .execute();
-    const memberIds = withMembers
-      ? (await db.selectFrom("members").select("user_id").where("conversation_id", "=", input.conversationId).execute()).map((r) => r.user_id)
-      : null;
-    return { message, memberIds };
-  }
+export async function appendSentMessage(
+  db: Db,
+  sqlite: SqliteDatabase.Database | null,
+  input: NewMessage,
+  withMembers: boolean,
+): Promise<SentMessage | null> {
+  if (sqlite) return appendOnSqlite(sqlite, input, withMembers);
   let batch = appendBatches.get(db);
   if (!batch) {
     const fresh: PendingAppend[] = [];
