@@ -142,8 +142,11 @@ export async function appendSentMessage(
     const fresh: PendingAppend[] = [];
     appendBatches.set(db, fresh);
     batch = fresh;
-    // Sends of one group reach here within a few microtasks of each other.
-    setImmediate(() => {
+    // Sends of one group reach here within a few microtasks of each other:
+    // a tick callback runs once those have all run, before the event loop
+    // turns to other I/O (a send that reaches here later, after I/O of its
+    // own, goes in a statement of its own in the same transaction).
+    process.nextTick(() => {
       appendBatches.delete(db);
       void appendBatch(db, fresh);
     });
