@@ -356,9 +356,12 @@ describe.each(backends())("hostile input on $name", (backend) => {
         expect(res.status, `${label}: ${res.text.slice(0, 300)}`).toBe(201);
         stored++;
         const { attachment } = JSON.parse(res.text) as { attachment: { id: string; name: string; mimeType: string; size: number } };
-        const sent = files[0]!;
+        // A filename with a line break cannot be carried in a part's header: the parser drops such a
+        // part, so it never reaches the server as a file (parts without a field name are not counted either).
+        const readable = files.filter((f) => f.field !== "" && !/[\r\n]/.test(f.name));
+        const sent = readable[0] ?? files[0]!;
         // One file per upload: a second file refuses the whole request.
-        expect(files.filter((f) => f.field !== "").length, label).toBeLessThanOrEqual(1);
+        expect(readable.length, label).toBeLessThanOrEqual(1);
         expect(attachment.size, label).toBeLessThanOrEqual(max);
         expect([...attachment.name].some((ch) => ch < " " || ch === "/" || ch === "\\"), `${label}: ${attachment.name}`).toBe(false);
         expect(attachment.name.length, label).toBeGreaterThan(0);
