@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Message, MessageType } from "@parley/protocol";
-import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from "kysely";
 import type SqliteDatabase from "better-sqlite3";
 import { preparedStatement } from "./database.js";
 import { isoNow, toJson, toMessage } from "./mappers.js";
@@ -41,30 +41,35 @@ export async function nextSeq(db: Db, conversationId: string, touchActivity: str
   return Number(row.last_seq);
 }
 
+/** The stored row of a new message that took `seq`. */
+function newMessageRow(input: NewMessage, seq: number, now: string): Insertable<MessagesTable> & { id: string } {
+  return {
+    id: input.id ?? randomUUID(),
+    conversation_id: input.conversationId,
+    seq,
+    rev_seq: seq,
+    sender_id: input.senderId,
+    sender_name: input.senderName,
+    type: input.type,
+    text: input.text,
+    attachments: toJson(input.attachments ?? []),
+    reply_to: input.replyTo ?? null,
+    metadata: toJson(input.metadata ?? {}),
+    client_id: input.clientId ?? null,
+    created_at: now,
+    edited_at: null,
+    deleted_at: null,
+    reactions: toJson({}),
+  };
+}
+
 /** Appends a message with the next `seq`; call inside a transaction. */
 export async function appendMessage(db: Db, input: NewMessage): Promise<Message> {
   const now = isoNow();
   const seq = await nextSeq(db, input.conversationId, now);
   const row = await db
     .insertInto("messages")
-    .values({
-      id: input.id ?? randomUUID(),
-      conversation_id: input.conversationId,
-      seq,
-      rev_seq: seq,
-      sender_id: input.senderId,
-      sender_name: input.senderName,
-      type: input.type,
-      text: input.text,
-      attachments: toJson(input.attachments ?? []),
-      reply_to: input.replyTo ?? null,
-      metadata: toJson(input.metadata ?? {}),
-      client_id: input.clientId ?? null,
-      created_at: now,
-      edited_at: null,
-      deleted_at: null,
-      reactions: toJson({}),
-    })
+    .values(newMessageRow(input, seq, now))
     .returningAll()
     .executeTakeFirstOrThrow();
   return toMessage(row);
@@ -73,7 +78,7 @@ export async function appendMessage(db: Db, input: NewMessage): Promise<Message>
 const BUMP_SQL = "update conversations set last_seq = last_seq + 1, last_message_at = ?, activity_at = ? where id = ? returning last_seq";
 const INSERT_SQL =
   "insert into messages (id, conversation_id, seq, rev_seq, sender_id, sender_name, type, text, attachments, reply_to, metadata, client_id, created_at, edited_at, deleted_at, reactions) " +
-  "values (@id, @conversation_id, @seq, @seq, @sender_id, @sender_name, @type, @text, @attachments, @reply_to, @metadata, @client_id, @created_at, null, null, '{}') returning *";
+  "values (@id, @conversation_id, @seq, @rev_seq, @sender_id, @sender_name, @type, @text, @attachments, @reply_to, @metadata, @client_id, @created_at, @edited_at, @deleted_at, @reactions) returning *";
 const READ_UP_TO_SQL =
   "update members set last_read_seq = ?, last_read_at = ? where conversation_id = ? and user_id = ? and last_read_seq < ?";
 const MEMBER_IDS_SQL = "select user_id from members where conversation_id = ?";
@@ -89,20 +94,7 @@ function appendOnSqlite(sqlite: SqliteDatabase.Database, input: NewMessage, with
   const bumped = preparedStatement(sqlite, BUMP_SQL).get(now, now, input.conversationId) as { last_seq: number } | undefined;
   if (!bumped) throw new Error(`no conversation ${input.conversationId}`);
   const seq = Number(bumped.last_seq);
-  const row = preparedStatement(sqlite, INSERT_SQL).get({
-    id: input.id ?? randomUUID(),
-    conversation_id: input.conversationId,
-    seq,
-    sender_id: input.senderId,
-    sender_name: input.senderName,
-    type: input.type,
-    text: input.text,
-    attachments: toJson(input.attachments ?? []),
-    reply_to: input.replyTo ?? null,
-    metadata: toJson(input.metadata ?? {}),
-    client_id: input.clientId ?? null,
-    created_at: now,
-  }) as Selectable<MessagesTable>;
+  const row = preparedStatement(sqlite, INSERT_SQL).get(newMessageRow(input, seq, now)) as Selectable<MessagesTable>;
   preparedStatement(sqlite, READ_UP_TO_SQL).run(seq, now, input.conversationId, input.senderId, seq);
   const memberIds = withMembers
     ? (preparedStatement(sqlite, MEMBER_IDS_SQL).all(input.conversationId) as Array<{ user_id: string }>).map((r) => r.user_id)
