@@ -276,4 +276,28 @@ describe.each(topologies())("messaging on $name", (topology) => {
     expect(again.session.conversations.find((c) => c.id === ids[0])).toEqual({ id: ids[0], lastSeq: 2, unread: 0, lastReadSeq: 2 });
     expect(first.conversations[0].lastReadSeq).toBe(0);
   });
+
+  it("gives each of many users connecting at once their own conversations, newest first, with their unread counts", async () => {
+    // A chain u0–u1–…–u5: u_i opens a conversation with u_{i+1} and says i + 1 things in it.
+    const users = ["u0", "u1", "u2", "u3", "u4", "u5"];
+    const convs: string[] = [];
+    for (let i = 0; i < users.length - 1; i++) {
+      const me = await t.connect(users[i]!);
+      const conv = ok(await me.call("conversation:create", { kind: "direct", members: [users[i + 1]!] })).id;
+      for (let n = 0; n <= i; n++) ok(await me.call("message:send", { conversationId: conv, clientId: `c${i}-${n}`, text: `${n}` }));
+      convs.push(conv);
+      me.close();
+      // Each conversation's activity is later than the one before.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const sessions = await Promise.all(users.map((u) => t.connect(u)));
+    sessions.forEach((client, i) => {
+      const expected = [];
+      // Their conversation with the next user is newer; they said everything in it.
+      if (i < users.length - 1) expected.push({ id: convs[i], lastSeq: i + 1, unread: 0, lastReadSeq: i + 1 });
+      // In the one with the previous user, all of it is unread.
+      if (i > 0) expected.push({ id: convs[i - 1], lastSeq: i, unread: i, lastReadSeq: 0 });
+      expect(client.session.conversations).toEqual(expected);
+    });
+  });
 });

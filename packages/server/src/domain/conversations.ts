@@ -31,6 +31,7 @@ import {
 import type { Db, Emit, UnitOfWork } from "./unit-of-work.js";
 import { conflict, forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
 import { decodeActivityCursor, encodeActivityCursor } from "./activity-cursor.js";
+import { loadPresenceConversationIds, loadSummaryRows } from "./session-summary.js";
 import { isAdmin, isGlobalModerator, isGuest, isOperator, type Principal } from "./principal.js";
 import type { UploadService } from "./uploads.js";
 import type { UserDirectory } from "./users.js";
@@ -354,24 +355,7 @@ export class ConversationService {
    * the non-channel ones among them, where the user's presence is shown.
    */
   async sessionSummary(p: Principal): Promise<SessionSummary> {
-    const rows = await this.#storage.db
-      .selectFrom("members as m")
-      .innerJoin("conversations as c", "c.id", "m.conversation_id")
-      .select([
-        "c.id",
-        "c.kind",
-        "c.last_seq",
-        "m.last_read_seq",
-        sql<number>`(select count(*) from messages x
-          where x.conversation_id = c.id and x.seq > m.last_read_seq
-            and x.sender_id <> ${p.id} and x.deleted_at is null
-            and not exists (select 1 from hidden_messages h where h.message_id = x.id and h.user_id = ${p.id}))`.as(
-          "unread",
-        ),
-      ])
-      .where("m.user_id", "=", p.id)
-      .orderBy("c.activity_at", "desc")
-      .execute();
+    const rows = await loadSummaryRows(this.#storage, p.id);
     return {
       conversations: rows.map((r) => ({
         id: r.id,
@@ -385,14 +369,7 @@ export class ConversationService {
 
   /** Ids of the non-channel conversations a user belongs to (where their presence is shown). */
   async presenceConversationIds(userId: string): Promise<string[]> {
-    const rows = await this.#storage.db
-      .selectFrom("members as m")
-      .innerJoin("conversations as c", "c.id", "m.conversation_id")
-      .select("c.id")
-      .where("m.user_id", "=", userId)
-      .where("c.kind", "<>", "channel")
-      .execute();
-    return rows.map((r) => r.id);
+    return loadPresenceConversationIds(this.#storage, userId);
   }
 
   /** The conversation if the caller may read it; `forbidden` or `not_found` otherwise. */

@@ -17,9 +17,10 @@ export type DialectName = "sqlite" | "postgres";
 export interface Storage {
   readonly db: Kysely<Database>;
   /**
-   * Where batched statements run: the group commit of sends and the access
-   * checks of many requests at once. On SQLite it is `db`. On PostgreSQL it
-   * is a small pool of its own whose connections plan every statement once
+   * Where batched statements run: the group commit of sends, and the access
+   * checks, session summaries and presence lookups of many sockets at once.
+   * On SQLite it is `db`. On PostgreSQL it is a small pool of its own whose
+   * connections plan every statement once
    * (`plan_cache_mode = force_generic_plan`): a batch passes its rows as
    * arrays, and PostgreSQL would otherwise plan such a statement anew for
    * each array length it sees, which cost as much as running it. These are
@@ -178,8 +179,12 @@ export function openStorage(url: string, options: OpenStorageOptions = {}): Stor
   };
 }
 
-/** Connections of the batch pool: the commit group's transaction, and the access checks beside it. */
-const BATCH_POOL_SIZE = 2;
+/**
+ * Connections of the batch pool: the commit group's transaction, and beside
+ * it the batched reads (access checks, session summaries, the presence
+ * lookups of users leaving), one batch of each at a time.
+ */
+const BATCH_POOL_SIZE = 4;
 
 function postgresKysely(url: string, max: number, options?: string): Kysely<Database> {
   const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, connectionTimeoutMillis: 5000, options });

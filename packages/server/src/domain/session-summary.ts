@@ -1,0 +1,92 @@
+import { sql, type Expression, type InferResult, type Kysely, type RawBuilder } from "kysely";
+import { BatchLoader } from "../storage/batch-loader.js";
+import type { Storage } from "../storage/database.js";
+import type { Database } from "../storage/schema.js";
+
+/** A user id as a value, or (batched) as a reference to the column of each input row. */
+type Id = string | Expression<string>;
+
+/** A user's conversations with their counters, read positions and unread counts. */
+function summaryQuery(db: Kysely<Database>, userId: Id) {
+  return db
+    .selectFrom("members as m")
+    .innerJoin("conversations as c", "c.id", "m.conversation_id")
+    .select([
+      "c.id",
+      "c.kind",
+      "c.last_seq",
+      "c.activity_at",
+      "m.last_read_seq",
+      sql<number>`(select count(*) from messages x
+        where x.conversation_id = c.id and x.seq > m.last_read_seq
+          and x.sender_id <> ${userId} and x.deleted_at is null
+          and not exists (select 1 from hidden_messages h where h.message_id = x.id and h.user_id = ${userId}))`.as("unread"),
+    ])
+    .where("m.user_id", "=", userId);
+}
+
+/** The ids of a user's non-channel conversations (where their presence is shown). */
+function presenceQuery(db: Kysely<Database>, userId: Id) {
+  return db
+    .selectFrom("members as m")
+    .innerJoin("conversations as c", "c.id", "m.conversation_id")
+    .select("c.id")
+    .where("m.user_id", "=", userId)
+    .where("c.kind", "<>", "channel");
+}
+
+export type SummaryRow = InferResult<ReturnType<typeof summaryQuery>>[number];
+
+/**
+ * Runs `each` (a query about the user in column `k.user_id`) for every user
+ * of a batch in one statement, rows ordered by `order` within each user.
+ */
+function perUserLoader<Row>(db: Kysely<Database>, each: Expression<unknown>, order: RawBuilder<unknown>): BatchLoader<string, Row[]> {
+  return new BatchLoader(async (userIds) => {
+    const { rows } = await sql<Row & { ord: number }>`
+      select k.ord, s.*
+      from unnest(${userIds}::text[]) with ordinality as k(user_id, ord)
+      cross join lateral (${each}) s
+      order by k.ord, ${order}`.execute(db);
+    const byUser: Row[][] = userIds.map(() => []);
+    for (const { ord, ...row } of rows) byUser[Number(ord) - 1]!.push(row as Row);
+    return byUser;
+  });
+}
+
+/**
+ * On PostgreSQL the lookups of users connecting or leaving at the same time
+ * (a reconnect storm after a deploy or a network blip) are read by one
+ * statement each (see {@link BatchLoader}), on `Storage.batchDb`.
+ */
+interface Loaders {
+  summary: BatchLoader<string, SummaryRow[]>;
+  presence: BatchLoader<string, Array<{ id: string }>>;
+}
+
+const loaders = new WeakMap<Storage, Loaders>();
+
+function loadersFor(storage: Storage): Loaders {
+  let found = loaders.get(storage);
+  if (!found) {
+    const user = sql.ref<string>("k.user_id");
+    found = {
+      summary: perUserLoader(storage.batchDb, summaryQuery(storage.batchDb, user), sql`s.activity_at desc`),
+      presence: perUserLoader(storage.batchDb, presenceQuery(storage.batchDb, user), sql`s.id`),
+    };
+    loaders.set(storage, found);
+  }
+  return found;
+}
+
+/** The user's conversations, most recent activity first. */
+export async function loadSummaryRows(storage: Storage, userId: string): Promise<SummaryRow[]> {
+  if (storage.dialect === "sqlite") return summaryQuery(storage.db, userId).orderBy("c.activity_at", "desc").execute();
+  return loadersFor(storage).summary.load(userId);
+}
+
+/** Ids of the non-channel conversations a user belongs to. */
+export async function loadPresenceConversationIds(storage: Storage, userId: string): Promise<string[]> {
+  const rows = storage.dialect === "sqlite" ? await presenceQuery(storage.db, userId).execute() : await loadersFor(storage).presence.load(userId);
+  return rows.map((r) => r.id);
+}
