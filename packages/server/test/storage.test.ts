@@ -1,6 +1,7 @@
 import { sql, type Transaction } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
-import { openStorage } from "../src/storage/database.js";
+import fc from "fast-check";
+import { openStorage, timestamptzToIso } from "../src/storage/database.js";
 import { migrateToLatest } from "../src/storage/migrate.js";
 import { startPostgresUpkeep } from "../src/storage/postgres-upkeep.js";
 import { historyPageQuery, syncPageQuery } from "../src/storage/message-log.js";
@@ -229,5 +230,51 @@ describe.each(backends())("storage on $name", (backend) => {
     } finally {
       await storage.destroy();
     }
+  });
+});
+
+describe("timestamps from PostgreSQL", () => {
+  it("rearranges PostgreSQL's UTC text into the ISO string Date would make of it", () => {
+    const pgText = fc
+      .record({
+        at: fc.date({ min: new Date("1000-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59Z"), noInvalidDate: true }),
+        micros: fc.integer({ min: 0, max: 999_999 }),
+        digits: fc.integer({ min: 0, max: 6 }),
+      })
+      .map(({ at, micros, digits }) => {
+        const whole = at.toISOString().slice(0, 19).replace("T", " ");
+        // PostgreSQL leaves trailing zeros of the fraction out, and the point with them.
+        const fraction = String(micros).padStart(6, "0").slice(0, digits).replace(/0+$/, "");
+        return `${whole}${fraction ? `.${fraction}` : ""}+00`;
+      });
+    fc.assert(fc.property(pgText, (text) => timestamptzToIso(text) === new Date(text).toISOString()));
+    // Forms it does not rearrange still come out right.
+    expect(timestamptzToIso("2026-12-04 18:07:41.5+01")).toBe("2026-12-04T17:07:41.500Z");
+    expect(timestamptzToIso("2026-12-04 17:07:41+00")).toBe("2026-12-04T17:07:41.000Z");
+  });
+
+  describe.each(backends().filter((b) => b.name === "postgres"))("read through the pool on $name", (backend) => {
+    afterAll(() => backend.cleanup());
+
+    it("reads timestamptz values back as ISO strings truncated to the millisecond, whatever the server's time zone", async () => {
+      const storage = openStorage(await backend.create());
+      try {
+        const { rows } = await sql<{ tz: string; a: string; b: string; c: string; d: string }>`
+          select current_setting('TimeZone') as tz,
+            '2026-12-04T17:07:41.965823Z'::timestamptz as a,
+            '2026-12-04T17:07:41Z'::timestamptz as b,
+            '2026-12-04T19:07:41.5+02:00'::timestamptz as c,
+            '1999-12-31T23:59:59.999999Z'::timestamptz as d`.execute(storage.db);
+        expect(rows[0]).toEqual({
+          tz: "UTC",
+          a: "2026-12-04T17:07:41.965Z",
+          b: "2026-12-04T17:07:41.000Z",
+          c: "2026-12-04T17:07:41.500Z",
+          d: "1999-12-31T23:59:59.999Z",
+        });
+      } finally {
+        await storage.destroy();
+      }
+    });
   });
 });
