@@ -61,9 +61,10 @@ function accessQueryFor(db: Kysely<Database>, conversationId: string, userId: st
 }
 
 /**
- * On PostgreSQL every event a client sends starts with this lookup; the
- * lookups of concurrent events go together in one statement (see
- * {@link BatchLoader}), on `Storage.batchDb`.
+ * On PostgreSQL nearly every event a client sends starts with this lookup;
+ * the lookups of concurrent events go together in one statement (see
+ * {@link BatchLoader}), on `Storage.batchDb`. History and sync, whose page
+ * follows on the same connection, look up by themselves (`loadAccess`'s `on`).
  */
 function accessLoader(db: Kysely<Database>): BatchLoader<{ conversationId: string; userId: string }, AccessRow | undefined> {
   // The same access query, run for each (conversation, user) pair of the batch.
@@ -87,10 +88,17 @@ function accessLoaderFor(storage: Storage): ReturnType<typeof accessLoader> {
   return loader;
 }
 
-/** Loads a conversation and the caller's membership; `not_found` when there is no such conversation. */
-export async function loadAccess(storage: Storage, principal: Principal, conversationId: string): Promise<AccessView> {
+/**
+ * Loads a conversation and the caller's membership; `not_found` when there
+ * is no such conversation. With `on` (PostgreSQL: one connection, see
+ * `Kysely#connection`), the lookup runs there by itself rather than in a
+ * batch, for a request whose next statement goes to the same connection.
+ */
+export async function loadAccess(storage: Storage, principal: Principal, conversationId: string, on?: Kysely<Database>): Promise<AccessView> {
   let row: AccessRow | undefined;
-  if (storage.sqlite) {
+  if (on && !storage.sqlite) {
+    row = (await on.executeQuery(accessQueryFor(storage.db, conversationId, principal.id))).rows[0];
+  } else if (storage.sqlite) {
     const query = accessQueryFor(storage.db, conversationId, principal.id);
     // Every client event starts here, so on SQLite it runs directly on the
     // connection (see `Storage.sqlite`), unless a transaction is open on it,
