@@ -12,12 +12,12 @@ import {
   type Membership,
   type Message,
 } from "@parley/protocol";
-import { sql, type Selectable, type Transaction, type Updateable } from "kysely";
+import { sql, type Selectable, type Updateable } from "kysely";
 import type { Config } from "../config/config.js";
 import type { Storage } from "../storage/database.js";
 import { appendMessage } from "../storage/message-log.js";
 import { isoNow, toConversation, toJson, toMember, toMessage } from "../storage/mappers.js";
-import type { ConversationsTable, Database } from "../storage/schema.js";
+import type { ConversationsTable } from "../storage/schema.js";
 import {
   assertRead,
   audienceOf,
@@ -505,10 +505,10 @@ export class ConversationService {
 
   /**
    * Inserts a membership and, outside channels, its "… joined" system message
-   * inside `trx`, emitting `member.joined` (and the message) for after the commit.
+   * inside `trx` (a transaction: these are several statements), emitting `member.joined` (and the message) for after the commit.
    */
   async insertMembership(
-    trx: Transaction<Database>,
+    trx: Db,
     emit: Emit,
     view: AccessView,
     userId: string,
@@ -580,7 +580,7 @@ export class ConversationService {
     return row;
   }
 
-  async #member(conversationId: string, userId: string, trx?: Transaction<Database>): Promise<Member> {
+  async #member(conversationId: string, userId: string, trx?: Db): Promise<Member> {
     const row = await (trx ?? this.#storage.db)
       .selectFrom("members as m")
       .leftJoin("users as u", "u.id", "m.user_id")

@@ -118,6 +118,9 @@ export class MessageService {
 
     try {
       // Concurrent sends share a transaction and its commit (group commit).
+      // A text send without a join writes one statement (the append), and
+      // may skip the transaction around it.
+      const oneStatement = refs.length === 0 && access !== "join";
       const stored = await this.#uow.runGrouped(async (trx, emit) => {
         // Posting in a channel, or an operator answering a support conversation, joins.
         const attachments = await this.#uploads.resolve(trx, p, refs);
@@ -152,7 +155,7 @@ export class MessageService {
         const now = { ...view.conversation, last_seq: message.seq, last_message_at: message.createdAt, activity_at: message.createdAt };
         const audience = audienceOf(view.conversation.kind, memberIds ?? []);
         return this.#announce(trx, emit, "message.created", conversationId, message, now, audience);
-      });
+      }, { oneStatement });
       if (stored) return { message: stored, duplicate: false };
       const existing = await this.#byClientId(p.id, input.clientId!);
       if (existing) return this.#asRetry(existing, conversationId);

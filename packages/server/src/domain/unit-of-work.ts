@@ -9,13 +9,16 @@ export type Emit = (event: DomainEvent) => void;
 
 /** Something that writes rows for events inside the transaction that caused them (the webhook outbox). */
 export interface EventRecorder {
-  record(trx: Transaction<Database>, events: readonly DomainEvent[]): Promise<void>;
+  /** Whether `record` writes anything at all (when not, a unit of work is only its own statements). */
+  readonly writes: boolean;
+  record(trx: Db, events: readonly DomainEvent[]): Promise<void>;
 }
 
 /** Either the database or an open transaction. */
 export type Db = Kysely<Database> | Transaction<Database>;
 
 type Work<T> = (trx: Transaction<Database>, emit: Emit) => Promise<T>;
+type GroupedWork<T> = (db: Db, emit: Emit) => Promise<T>;
 
 /**
  * Runs `work` in one transaction. Events it emits are recorded (webhook
@@ -50,15 +53,22 @@ export class UnitOfWork {
    * Like {@link run}, but the transaction is shared with other work that is
    * ready at the same time (group commit, see {@link CommitGroup}), on
    * `Storage.batchDb`. `work` may run twice: once in the group and, when
-   * something in the group fails, again alone.
+   * something in the group fails, again alone. With `oneStatement`, the
+   * caller promises that `work` writes with one statement at most; then
+   * (PostgreSQL) it may run outside a transaction, its statement committing
+   * by itself (see `CommitGroup.run`), and `db` is not a transaction.
    */
-  async runGrouped<T>(work: Work<T>): Promise<T> {
-    const { value, pending } = await this.#group.run(async (trx) => {
-      const emitted: DomainEvent[] = [];
-      const result = await work(trx, (event) => emitted.push(event));
-      if (emitted.length > 0) await this.#recorder.record(trx, emitted);
-      return { value: result, pending: emitted };
-    });
+  async runGrouped<T>(work: GroupedWork<T>, options: { oneStatement?: boolean } = {}): Promise<T> {
+    const oneStatement = Boolean(options.oneStatement) && !this.#recorder.writes;
+    const { value, pending } = await this.#group.run(
+      async (db) => {
+        const emitted: DomainEvent[] = [];
+        const result = await work(db, (event) => emitted.push(event));
+        if (emitted.length > 0) await this.#recorder.record(db, emitted);
+        return { value: result, pending: emitted };
+      },
+      { oneStatement },
+    );
     for (const event of pending) this.#events.publish(event);
     return value;
   }

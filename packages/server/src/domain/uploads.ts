@@ -2,12 +2,11 @@ import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Attachment, Message } from "@parley/protocol";
 import { imageSize } from "image-size";
-import type { Transaction } from "kysely";
 import type { Config } from "../config/config.js";
 import type { Storage } from "../storage/database.js";
 import type { FileStore } from "../storage/file-store.js";
 import { isoNow } from "../storage/mappers.js";
-import type { Database } from "../storage/schema.js";
+import type { Db } from "./unit-of-work.js";
 import { canRead, loadAccess } from "./access.js";
 import { forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
 import type { Principal } from "./principal.js";
@@ -98,7 +97,7 @@ export class UploadService {
   }
 
   /** Checks the uploads a message will carry: the sender's own, existing, not in another message. */
-  async resolve(trx: Transaction<Database>, p: Principal, refs: ReadonlyArray<{ id: string }>): Promise<StoredAttachment[]> {
+  async resolve(trx: Db, p: Principal, refs: ReadonlyArray<{ id: string }>): Promise<StoredAttachment[]> {
     const ids = [...new Set(refs.map((r) => r.id))];
     if (ids.length === 0) return [];
     const rows = await trx.selectFrom("uploads").selectAll().where("id", "in", ids).execute();
@@ -121,7 +120,7 @@ export class UploadService {
   }
 
   /** Records that a stored message holds these uploads (who may fetch them follows from it). */
-  async link(trx: Transaction<Database>, conversationId: string, messageId: string, attachments: readonly StoredAttachment[]): Promise<void> {
+  async link(trx: Db, conversationId: string, messageId: string, attachments: readonly StoredAttachment[]): Promise<void> {
     if (attachments.length === 0) return;
     await trx
       .insertInto("message_attachments")
@@ -130,7 +129,7 @@ export class UploadService {
   }
 
   /** Unlinks a message's uploads (it was deleted) and removes files no message references any more. */
-  async detach(trx: Transaction<Database>, messageId: string): Promise<string[]> {
+  async detach(trx: Db, messageId: string): Promise<string[]> {
     const links = await trx.selectFrom("message_attachments").select("upload_id").where("message_id", "=", messageId).execute();
     if (links.length === 0) return [];
     const ids = links.map((l) => l.upload_id);

@@ -1,11 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { Transaction } from "kysely";
 import type { Config } from "../config/config.js";
 import type { DomainEvent } from "../domain/domain-events.js";
-import type { EventRecorder } from "../domain/unit-of-work.js";
+import type { Db, EventRecorder } from "../domain/unit-of-work.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import { isoNow } from "../storage/mappers.js";
-import type { Database } from "../storage/schema.js";
 
 /** How long a send waits to learn which recipients are online before calling them offline. */
 const PRESENCE_DEADLINE_MS = 250;
@@ -42,7 +40,12 @@ export class WebhookOutbox implements EventRecorder {
     this.#presence = presence;
   }
 
-  async record(trx: Transaction<Database>, events: readonly DomainEvent[]): Promise<void> {
+  /** Whether `record` writes anything: only when a webhook URL is configured. */
+  get writes(): boolean {
+    return Boolean(this.#config.webhookUrl);
+  }
+
+  async record(trx: Db, events: readonly DomainEvent[]): Promise<void> {
     if (!this.#config.webhookUrl) return;
     const rows = [];
     const now = isoNow();
