@@ -135,8 +135,10 @@ export class CommitGroup {
       const item = group[i]!;
       if (result.status === "fulfilled") item.resolve(result.value);
       // Refused by the database: its one statement did not happen, so it
-      // runs again, alone. Any other failure came after its statement,
-      // which stands: running it again could store it twice.
+      // runs again, alone. Any other failure (the unit's own error, before or
+      // after its statement, or a connection lost mid-statement) is its
+      // answer: its statement may stand, and running it again could store
+      // it twice.
       else if (result.reason instanceof pg.DatabaseError) await this.#alone(item);
       else item.reject(result.reason);
     }
