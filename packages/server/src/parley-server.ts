@@ -26,6 +26,7 @@ import { WebhookDispatcher } from "./webhooks/webhook-dispatcher.js";
 import { WebhookOutbox } from "./webhooks/webhook-outbox.js";
 import { migrateToLatest } from "./storage/migrate.js";
 import { startPostgresUpkeep } from "./storage/postgres-upkeep.js";
+import { startTextIndexer } from "./storage/sqlite-text-index.js";
 
 /** The version in this package's package.json. */
 export const VERSION: string = (
@@ -106,6 +107,7 @@ export async function createParleyServer(config: Config, options: CreateServerOp
   if (upkeep.vacuuming) {
     http.log.info("autovacuum is off on this PostgreSQL server: Parley vacuums the tables it updates on every message itself");
   }
+  const textIndexer = startTextIndexer(storage, (err) => http.log.warn({ err }, "indexing message text for search failed"));
   const stopKicking = domain.events.subscribe((event) => {
     if (event.type === "message.created") metrics.messagesStored.inc();
     webhooks.kick();
@@ -138,6 +140,7 @@ export async function createParleyServer(config: Config, options: CreateServerOp
       await presence.close();
       await limiter.close();
       await upkeep.stop();
+      await textIndexer.stop();
       for (const client of [redis, adapterRedis]) await client?.quit().catch(() => client.disconnect());
       await storage.destroy();
     },

@@ -31,7 +31,7 @@ describe.each(backends())("storage on $name", (backend) => {
   it("migrates once and is a no-op the second time", async () => {
     const storage = openStorage(await backend.create());
     try {
-      expect(await migrateToLatest(storage)).toEqual(["0001-initial", "0002-conversation-life", "0003-send-path"]);
+      expect(await migrateToLatest(storage)).toEqual(["0001-initial", "0002-conversation-life", "0003-send-path", "0004-text-index-after-commit"]);
       expect(await migrateToLatest(storage)).toEqual([]);
     } finally {
       await storage.destroy();
@@ -144,6 +144,51 @@ describe.each(backends())("storage on $name", (backend) => {
         for (const m of members) {
           expect(m.last_read_seq, m.user_id).toBe(Math.max(...stored.filter((s) => s.sender_id === m.user_id).map((s) => s.seq)));
         }
+      }
+    } finally {
+      await storage.destroy();
+    }
+  });
+
+  it("finds in search what was sent, edited and deleted, whether its text was indexed yet or not", async () => {
+    const { storage, domain } = await open();
+    try {
+      const conv = (await domain.conversations.create(system, { kind: "group", members: ["ann", "ben"] })).conversation;
+      const ann = user("ann");
+      const send = async (text: string) => (await domain.messages.send(ann, conv.id, { text })).message;
+      const found = async (q: string) => (await domain.search.search(user("ben"), { q })).results.map((r) => r.message.text);
+
+      // Edited while its text waits to be indexed, and after (a search indexes what waits).
+      const early = await send("alpha draft");
+      await domain.messages.edit(ann, conv.id, early.id, "bravo final");
+      const late = await send("charlie draft");
+      expect(await found("charlie")).toEqual(["charlie draft"]);
+      await domain.messages.edit(ann, conv.id, late.id, "delta final");
+      expect([await found("alpha"), await found("bravo"), await found("charlie"), await found("delta")]).toEqual([
+        [],
+        ["bravo final"],
+        [],
+        ["delta final"],
+      ]);
+
+      // Deleted for everyone while waiting, and after.
+      const waiting = await send("echo one");
+      await domain.messages.delete(ann, conv.id, waiting.id, "everyone");
+      const indexed = await send("foxtrot two");
+      expect(await found("foxtrot")).toEqual(["foxtrot two"]);
+      await domain.messages.delete(ann, conv.id, indexed.id, "everyone");
+      expect([await found("echo"), await found("foxtrot")]).toEqual([[], []]);
+
+      if (storage.sqlite) {
+        // Rows removed outright (as a cascade would), one indexed and one waiting,
+        // leave SQLite's index in step with the table: its own check says so.
+        const done = await send("golf indexed");
+        expect(await found("golf")).toEqual(["golf indexed"]);
+        const fresh = await send("hotel waiting");
+        storage.sqlite.prepare("delete from messages where id in (?, ?)").run(done.id, fresh.id);
+        storage.sqlite.prepare("insert into messages_fts (messages_fts) values ('integrity-check')").run();
+        expect([await found("golf"), await found("hotel"), await found("final")]).toEqual([[], [], ["delta final", "bravo final"]]);
+        storage.sqlite.prepare("insert into messages_fts (messages_fts) values ('integrity-check')").run();
       }
     } finally {
       await storage.destroy();

@@ -1,6 +1,7 @@
 import { DEFAULT_PAGE_LIMIT, type Message } from "@parley/protocol";
 import { sql, type RawBuilder } from "kysely";
 import type { Storage } from "../storage/database.js";
+import { indexPendingText } from "../storage/sqlite-text-index.js";
 import { toMessage } from "../storage/mappers.js";
 import type { MessagesTable } from "../storage/schema.js";
 import { assertRead, loadAccess } from "./access.js";
@@ -77,6 +78,9 @@ export class SearchService {
             from messages m, plainto_tsquery('simple', ${words}) q
             where to_tsvector('simple', coalesce(m.text, '')) @@ q and ${common}
             order by m.created_at desc, m.id desc limit ${limit + 1}`;
+    // SQLite indexes new text in batches after the commit: what is still
+    // waiting is indexed first, so a search finds everything sent before it.
+    await indexPendingText(this.#storage);
     const rows = (await query.execute(this.#storage.db)).rows;
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
