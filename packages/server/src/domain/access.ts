@@ -96,9 +96,7 @@ function accessLoaderFor(storage: Storage): ReturnType<typeof accessLoader> {
  */
 export async function loadAccess(storage: Storage, principal: Principal, conversationId: string, on?: Kysely<Database>): Promise<AccessView> {
   let row: AccessRow | undefined;
-  if (on && !storage.sqlite) {
-    row = (await on.executeQuery(accessQueryFor(storage.db, conversationId, principal.id))).rows[0];
-  } else if (storage.sqlite) {
+  if (storage.sqlite) {
     const query = accessQueryFor(storage.db, conversationId, principal.id);
     // Every client event starts here, so on SQLite it runs directly on the
     // connection (see `Storage.sqlite`), unless a transaction is open on it,
@@ -106,6 +104,8 @@ export async function loadAccess(storage: Storage, principal: Principal, convers
     row = storage.sqlite.inTransaction
       ? (await storage.db.executeQuery(query)).rows[0]
       : (preparedStatement(storage.sqlite, query.sql).get(...query.parameters) as AccessRow | undefined);
+  } else if (on) {
+    row = (await on.executeQuery(accessQueryFor(storage.db, conversationId, principal.id))).rows[0];
   } else {
     row = await accessLoaderFor(storage).load({ conversationId, userId: principal.id });
   }

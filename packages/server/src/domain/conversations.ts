@@ -505,7 +505,8 @@ export class ConversationService {
 
   /**
    * Inserts a membership and, outside channels, its "… joined" system message
-   * inside `trx` (a transaction: these are several statements), emitting `member.joined` (and the message) for after the commit.
+   * inside `trx` (a transaction: these are several statements), emitting
+   * `member.joined` (and the message) for after the commit.
    */
   async insertMembership(
     trx: Db,

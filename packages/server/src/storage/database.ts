@@ -43,6 +43,9 @@ export interface Storage {
 const INT8_OID = 20;
 const TIMESTAMPTZ_OID = 1184;
 
+/** `2026-12-04 17:07:41.965123+00`: date, time and the fraction (0 to 6 digits). */
+const UTC_TIMESTAMPTZ = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/;
+
 /**
  * A `timestamptz` as PostgreSQL writes it in UTC (`2026-12-04 17:07:41.965123+00`,
  * the fraction optional) to the ISO string `Date#toISOString` makes of it
@@ -51,19 +54,11 @@ const TIMESTAMPTZ_OID = 1184;
  * few percent of a busy server. Any other form goes through Date.
  */
 export function timestamptzToIso(value: string): string {
-  const fraction = value[19] === "." ? value.slice(20, -3) : "";
-  if (
-    value.endsWith("+00") &&
-    value[4] === "-" &&
-    value[10] === " " &&
-    value.length === (fraction ? 23 + fraction.length : 22) &&
-    /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(value.slice(0, 19)) &&
-    /^\d*$/.test(fraction)
-  ) {
-    return `${value.slice(0, 10)}T${value.slice(11, 19)}.${(fraction + "000").slice(0, 3)}Z`;
-  }
-  return new Date(value).toISOString();
+  const utc = UTC_TIMESTAMPTZ.exec(value);
+  if (!utc) return new Date(value).toISOString();
+  return `${utc[1]}T${utc[2]}.${((utc[3] ?? "") + "000").slice(0, 3)}Z`;
 }
+
 
 /** pg type parsers that make PostgreSQL rows look like SQLite ones: numbers and ISO strings. */
 const pgTypes = {

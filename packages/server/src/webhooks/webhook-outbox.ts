@@ -46,7 +46,7 @@ export class WebhookOutbox implements EventRecorder {
   }
 
   async record(trx: Db, events: readonly DomainEvent[]): Promise<void> {
-    if (!this.#config.webhookUrl) return;
+    if (!this.writes) return;
     const rows = [];
     const now = isoNow();
     for (const event of events) {
