@@ -93,6 +93,12 @@ describe.each(backends())("storage on $name", (backend) => {
       );
       const seqs = sends.map((s) => s.message.seq).sort((x, y) => x - y);
       expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      // Ids are unique and time-ordered (UUIDv7): in seq order they sort as
+      // strings too, so new rows go to the end of the primary-key index.
+      const ids = [...sends].sort((x, y) => x.message.seq - y.message.seq).map((s) => s.message.id);
+      expect(new Set(ids).size).toBe(40);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect([...ids].sort()).toEqual(ids);
       const edited = await domain.messages.edit(user("a"), conversation.id, sends.find((s) => s.message.senderId === "a")!.message.id, "edited");
       expect(edited.revSeq).toBe(41);
     } finally {

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   DEFAULT_PAGE_LIMIT,
   type DeleteScope,
@@ -11,7 +10,7 @@ import type { Kysely, Selectable } from "kysely";
 import type { Config } from "../config/config.js";
 import type { Storage } from "../storage/database.js";
 import { isoNow, toConversation, toJson, toMessage } from "../storage/mappers.js";
-import { appendSentMessage, findMessage, historyPageQuery, nextSeq, syncPageQuery } from "../storage/message-log.js";
+import { appendSentMessage, findMessage, historyPageQuery, newMessageId, nextSeq, syncPageQuery } from "../storage/message-log.js";
 import type { ConversationsTable, Database, MessagesTable } from "../storage/schema.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { isUniqueViolation } from "../storage/storage-errors.js";
@@ -128,7 +127,7 @@ export class MessageService {
         const type = refs.length === 0 ? "text" : (input.type ?? (allImages ? "image" : "file"));
         if (type === "image" && !allImages) throw invalid("An image message holds only images");
         if (access === "join") await this.#conversations.insertMembership(trx, emit, view, p.id, "member", p.name);
-        const id = randomUUID();
+        const id = newMessageId();
         const channel = view.conversation.kind === "channel";
         const sent = await appendSentMessage(
           trx,
