@@ -1,7 +1,8 @@
-import { sql, type Transaction } from "kysely";
+import { sql, type KyselyPlugin, type Transaction } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { openStorage, timestamptzToIso } from "../src/storage/database.js";
+import { openStorage, timestamptzToIso, type Storage } from "../src/storage/database.js";
+import type { DomainEvent } from "../src/domain/domain-events.js";
 import { migrateToLatest } from "../src/storage/migrate.js";
 import { startPostgresUpkeep } from "../src/storage/postgres-upkeep.js";
 import { historyPageQuery, syncPageQuery } from "../src/storage/message-log.js";
@@ -151,6 +152,57 @@ describe.each(backends())("storage on $name", (backend) => {
           expect(m.last_read_seq, m.user_id).toBe(Math.max(...stored.filter((s) => s.sender_id === m.user_id).map((s) => s.seq)));
         }
       }
+    } finally {
+      await storage.destroy();
+    }
+  });
+
+  it("stores a member's text send with one statement on PostgreSQL, and answers strangers, closed conversations, retries and the rate limit as before", async () => {
+    const { storage } = await open();
+    // Every statement Parley sends, counted as Kysely hands it to the database.
+    const statements: string[] = [];
+    const counter: KyselyPlugin = {
+      transformQuery: ({ node }) => (statements.push(node.kind), node),
+      transformResult: async ({ result }) => result,
+    };
+    const counted: Storage = { ...storage, db: storage.db.withPlugin(counter), batchDb: storage.batchDb.withPlugin(counter) };
+    const config = loadConfig({ env: { PARLEY_RATE_MESSAGES: "1/s,3" }, overrides: { jwtSecret: "x".repeat(32), apiKey: "y".repeat(32) } });
+    const presence = new MemoryPresence();
+    const domain = createDomain(counted, config, { presence, limiter: new MemoryRateLimiter(), recorder: new WebhookOutbox(config, presence) });
+    const events: DomainEvent[] = [];
+    domain.events.subscribe((e) => events.push(e));
+    try {
+      const { conversation } = await domain.conversations.create(system, { kind: "group", members: ["a", "b"] });
+      const { conversation: channel } = await domain.conversations.create(system, { kind: "channel", title: "news", members: ["a"] });
+      const { conversation: closed } = await domain.conversations.create(system, { kind: "support", members: ["a"] });
+      await domain.conversations.resolve(system, closed.id);
+
+      statements.length = 0;
+      const sent = await domain.messages.send(user("a"), conversation.id, { clientId: "k1", text: "hello" });
+      expect(sent).toMatchObject({ duplicate: false, message: { seq: 1, senderId: "a", text: "hello" } });
+      if (storage.dialect === "postgres") expect(statements).toHaveLength(1);
+      const created = events.filter((e) => e.type === "message.created").at(-1)!;
+      expect(created).toMatchObject({ conversation: { id: conversation.id, lastSeq: 1, kind: "group", lastMessageAt: sent.message.createdAt } });
+      expect(created.type === "message.created" && [...created.audience.userIds].sort()).toEqual(["a", "b"]);
+
+      // A retry answers with the stored message; a channel's send goes to its watchers.
+      expect(await domain.messages.send(user("a"), conversation.id, { clientId: "k1", text: "hello" })).toMatchObject({ duplicate: true, message: { id: sent.message.id } });
+      await domain.messages.send(user("a"), channel.id, { text: "news" });
+      expect(events.filter((e) => e.type === "message.created").at(-1)).toMatchObject({ conversation: { id: channel.id, kind: "channel" }, audience: { userIds: [] } });
+
+      // Refusals, as on the path that loads access first.
+      await expect(domain.messages.send(user("stranger"), conversation.id, { text: "let me in" })).rejects.toMatchObject({ code: "forbidden" });
+      await expect(domain.messages.send(user("a"), closed.id, { text: "still there?" })).rejects.toMatchObject({ code: "conflict" });
+      await expect(domain.messages.send(user("a"), "no-such-conversation", { text: "anyone?" })).rejects.toMatchObject({ code: "not_found" });
+      // "a" has used its burst of 3; over the limit, a new send is refused, a retry still answered.
+      await expect(domain.messages.send(user("a"), conversation.id, { text: "more" })).rejects.toMatchObject({ code: "rate_limited" });
+      expect(await domain.messages.send(user("a"), conversation.id, { clientId: "k1", text: "hello" })).toMatchObject({ duplicate: true });
+
+      const stored = await storage.db.selectFrom("messages").select(["conversation_id", "text"]).where("type", "=", "text").orderBy("text").execute();
+      expect(stored).toEqual([
+        { conversation_id: conversation.id, text: "hello" },
+        { conversation_id: channel.id, text: "news" },
+      ]);
     } finally {
       await storage.destroy();
     }

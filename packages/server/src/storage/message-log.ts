@@ -4,7 +4,7 @@ import { sql, type Insertable, type Kysely, type Selectable, type Transaction } 
 import type SqliteDatabase from "better-sqlite3";
 import { preparedStatement } from "./database.js";
 import { isoNow, toJson, toMessage } from "./mappers.js";
-import type { Database, MessagesTable } from "./schema.js";
+import type { ConversationsTable, Database, MessagesTable } from "./schema.js";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -118,6 +118,11 @@ export interface SentMessage {
   memberIds: string[] | null;
 }
 
+/** A message {@link appendAsMember} stored, with the conversation as the send left it. */
+export interface MemberSentMessage extends SentMessage {
+  conversation: Selectable<ConversationsTable>;
+}
+
 /**
  * Appends a message from its sender (call inside a transaction): takes the
  * next `seq`, stores the message, moves the sender's read position to it
@@ -139,6 +144,24 @@ export async function appendSentMessage(
   withMembers: boolean,
 ): Promise<SentMessage | null> {
   if (sqlite) return appendOnSqlite(sqlite, input, withMembers);
+  return queueAppend(db, { input, withMembers, asMember: false });
+}
+
+/**
+ * A member's plain send on PostgreSQL, with the access check inside the
+ * append (call inside a commit group, as {@link appendSentMessage}): the
+ * message is stored only if its sender is a member of the conversation and
+ * the conversation is open, in the same statement as the other sends of
+ * its group. It resolves to `null`, storing nothing, when it is not (no
+ * such conversation, not a member, closed) or when its clientId is taken:
+ * the caller then takes the path that finds out which and answers it. The
+ * member ids come with it unless the conversation is a channel.
+ */
+export function appendAsMember(db: Db, input: NewMessage): Promise<MemberSentMessage | null> {
+  return queueAppend(db, { input, withMembers: true, asMember: true }) as Promise<MemberSentMessage | null>;
+}
+
+function queueAppend(db: Db, item: Omit<PendingAppend, "resolve" | "reject">): Promise<SentMessage | null> {
   let batch = appendBatches.get(db);
   if (!batch) {
     const fresh: PendingAppend[] = [];
@@ -153,15 +176,34 @@ export async function appendSentMessage(
       void appendBatch(db, fresh);
     });
   }
-  return new Promise<SentMessage | null>((resolve, reject) => batch.push({ input, withMembers, resolve, reject }));
+  return new Promise<SentMessage | null>((resolve, reject) => batch.push({ ...item, resolve, reject }));
 }
 
 interface PendingAppend {
   input: NewMessage;
   withMembers: boolean;
+  /** Store it only if the sender is a member and the conversation open; return the conversation. */
+  asMember: boolean;
   resolve: (sent: SentMessage | null) => void;
   reject: (err: unknown) => void;
 }
+
+/** The conversation's columns the append returns for {@link appendAsMember}, as `c_<column>`. */
+const CONVERSATION_COLUMNS = [
+  "kind",
+  "ref",
+  "direct_key",
+  "title",
+  "metadata",
+  "status",
+  "created_by",
+  "created_at",
+  "last_message_at",
+  "activity_at",
+] as const satisfies ReadonlyArray<keyof ConversationsTable>;
+
+type ConversationColumns = { [K in (typeof CONVERSATION_COLUMNS)[number] as `c_${K}`]: Selectable<ConversationsTable>[K] | null };
+type AppendedRow = Selectable<MessagesTable> & { member_ids: string[] | null } & ConversationColumns;
 
 /** Appends waiting for their statement, per transaction. */
 const appendBatches = new WeakMap<Db, PendingAppend[]>();
@@ -175,26 +217,33 @@ async function appendBatch(db: Db, batch: PendingAppend[]): Promise<void> {
   // read-position update takes its seq from the inserted rows. Each
   // conversation's counter moves once by its number of new messages, which
   // are numbered in the order they arrived.
-  let rows: Array<Selectable<MessagesTable> & { member_ids: string[] | null }>;
+  // A send made with `asMember` counts only from a member of an open
+  // conversation, and gets the conversation's columns back (`c_…`).
+  let rows: AppendedRow[];
   try {
-    ({ rows } = await sql<Selectable<MessagesTable> & { member_ids: string[] | null }>`
+    ({ rows } = await sql<AppendedRow>`
       with given as (
         select * from unnest(
           ${ids}::text[], ${column((i) => i.conversationId)}::text[], ${column((i) => i.senderId)}::text[],
           ${column((i) => i.senderName)}::text[], ${column((i) => i.type)}::text[], ${column((i) => i.text)}::text[],
           ${column((i) => toJson(i.attachments ?? []))}::jsonb[], ${column((i) => i.replyTo ?? null)}::text[],
           ${column((i) => toJson(i.metadata ?? {}))}::jsonb[], ${column((i) => i.clientId ?? null)}::text[],
-          ${column((_, b) => b.withMembers)}::boolean[]
+          ${column((_, b) => b.withMembers)}::boolean[], ${column((_, b) => b.asMember)}::boolean[]
         ) with ordinality as i(id, conversation_id, sender_id, sender_name, type, text, attachments, reply_to, metadata,
-          client_id, with_members, ord)
+          client_id, with_members, as_member, ord)
       ), input as (
         -- A clientId already stored, or given twice, is a retry: the first is
         -- kept and the others are answered with it, without failing the batch.
         select * from (
           select g.*, row_number() over (partition by g.sender_id, coalesce(g.client_id, g.id) order by g.ord) as nth
           from given g
-          where g.client_id is null
-            or not exists (select 1 from messages x where x.sender_id = g.sender_id and x.client_id = g.client_id)
+          where (g.client_id is null
+              or not exists (select 1 from messages x where x.sender_id = g.sender_id and x.client_id = g.client_id))
+            -- A scalar subquery, looked up by key for each row (an EXISTS
+            -- under OR would be planned as a hash of every membership).
+            and (not g.as_member
+              or coalesce((select c.status <> 'closed' from members m join conversations c on c.id = m.conversation_id
+                           where m.conversation_id = g.conversation_id and m.user_id = g.sender_id), false))
         ) fresh
         where nth = 1
       ), counts as (
@@ -203,7 +252,7 @@ async function appendBatch(db: Db, batch: PendingAppend[]): Promise<void> {
         update conversations c set last_seq = c.last_seq + counts.n, last_message_at = ${now}::timestamptz, activity_at = ${now}::timestamptz
         from counts
         where c.id = counts.conversation_id
-        returning c.id, c.last_seq - counts.n as first_seq
+        returning c.id, c.last_seq - counts.n as first_seq, ${sql.raw(CONVERSATION_COLUMNS.map((k) => `c.${k} as c_${k}`).join(", "))}
       ), inserted as (
         insert into messages (id, conversation_id, seq, rev_seq, sender_id, sender_name, type, text, attachments,
           reply_to, metadata, client_id, created_at, edited_at, deleted_at, reactions)
@@ -220,10 +269,11 @@ async function appendBatch(db: Db, batch: PendingAppend[]): Promise<void> {
         where members.conversation_id = r.conversation_id and members.user_id = r.sender_id and members.last_read_seq < r.seq
       )
       select inserted.*,
-        case when input.with_members
+        case when input.with_members and (not input.as_member or bump.c_kind <> 'channel')
           then (select coalesce(array_agg(user_id), '{}') from members where members.conversation_id = inserted.conversation_id)
-        end as member_ids
-      from inserted join input on input.id = inserted.id`.execute(db));
+        end as member_ids,
+        ${sql.raw(CONVERSATION_COLUMNS.map((k) => `case when input.as_member then bump.c_${k} end as c_${k}`).join(", "))}
+      from inserted join input on input.id = inserted.id join bump on bump.id = inserted.conversation_id`.execute(db));
   } catch (err) {
     for (const b of batch) b.reject(err);
     return;
@@ -231,10 +281,28 @@ async function appendBatch(db: Db, batch: PendingAppend[]): Promise<void> {
   const byId = new Map(rows.map((row) => [row.id, row]));
   batch.forEach((b, i) => {
     const row = byId.get(ids[i]!);
-    if (!row && b.input.clientId != null) return b.resolve(null);
+    if (!row && (b.input.clientId != null || b.asMember)) return b.resolve(null);
     if (!row) return b.reject(new Error(`no conversation ${b.input.conversationId} to append to`));
-    const { member_ids, ...message } = row;
-    b.resolve({ message: toMessage(message), memberIds: member_ids });
+    const { member_ids, ...rest } = row;
+    const message = toMessage(rest);
+    if (!b.asMember) return b.resolve({ message, memberIds: member_ids });
+    const conversation: Selectable<ConversationsTable> = {
+      id: message.conversationId,
+      kind: row.c_kind!,
+      ref: row.c_ref,
+      direct_key: row.c_direct_key,
+      title: row.c_title,
+      metadata: row.c_metadata!,
+      status: row.c_status!,
+      created_by: row.c_created_by,
+      created_at: row.c_created_at!,
+      last_message_at: row.c_last_message_at,
+      activity_at: row.c_activity_at!,
+      // The conversation as this message left it, as on the other path.
+      last_seq: message.seq,
+    };
+    const sent: MemberSentMessage = { message, memberIds: member_ids, conversation };
+    b.resolve(sent);
   });
 }
 
