@@ -159,11 +159,11 @@ describe.each(backends())("storage on $name", (backend) => {
 
   it("stores a member's text send with one statement on PostgreSQL, and answers strangers, closed conversations, retries and the rate limit as before", async () => {
     const { storage } = await open();
-    // Every statement Parley sends, counted as Kysely hands it to the database.
+    // Every statement Parley sends, counted as its result comes back.
     const statements: string[] = [];
     const counter: KyselyPlugin = {
-      transformQuery: ({ node }) => (statements.push(node.kind), node),
-      transformResult: async ({ result }) => result,
+      transformQuery: ({ node }) => node,
+      transformResult: async ({ result }) => (statements.push("executed"), result),
     };
     const counted: Storage = { ...storage, db: storage.db.withPlugin(counter), batchDb: storage.batchDb.withPlugin(counter) };
     const config = loadConfig({ env: { PARLEY_RATE_MESSAGES: "1/s,3" }, overrides: { jwtSecret: "x".repeat(32), apiKey: "y".repeat(32) } });
@@ -203,6 +203,70 @@ describe.each(backends())("storage on $name", (backend) => {
         { conversation_id: conversation.id, text: "hello" },
         { conversation_id: channel.id, text: "news" },
       ]);
+    } finally {
+      await storage.destroy();
+    }
+  });
+
+  it("reads a member's history and sync pages with their access check in one statement on PostgreSQL, pages asked together in one, and answers everyone else as before", async () => {
+    const { storage } = await open();
+    const statements: string[] = [];
+    const counter: KyselyPlugin = {
+      transformQuery: ({ node }) => node,
+      transformResult: async ({ result }) => (statements.push("executed"), result),
+    };
+    const counted: Storage = { ...storage, db: storage.db.withPlugin(counter), batchDb: storage.batchDb.withPlugin(counter) };
+    const config = loadConfig({ env: {}, overrides: { jwtSecret: "x".repeat(32), apiKey: "y".repeat(32) } });
+    const presence = new MemoryPresence();
+    const domain = createDomain(counted, config, { presence, limiter: new MemoryRateLimiter(), recorder: new WebhookOutbox(config, presence) });
+    try {
+      const { conversation } = await domain.conversations.create(system, { kind: "group", members: ["a", "b"] });
+      const { conversation: channel } = await domain.conversations.create(system, { kind: "channel", title: "news", members: ["a"] });
+      const sent: string[] = [];
+      for (const text of ["one", "two", "three", "four", "five"]) sent.push((await domain.messages.send(user("a"), conversation.id, { text })).message.id);
+      await domain.messages.delete(user("b"), conversation.id, sent[1]!, "me");
+      await domain.messages.edit(user("a"), conversation.id, sent[3]!, "four, edited");
+      await domain.messages.send(user("a"), channel.id, { text: "news" });
+      const texts = (page: { messages: Array<{ text: string | null; hidden?: boolean }> }) => page.messages.map((m) => (m.hidden ? "(hidden)" : m.text));
+      const b = user("b");
+
+      // Asked in the same turn, as in a reconnect storm: one statement for the histories, one for the syncs.
+      statements.length = 0;
+      const [newest, older, all, synced, unread] = await Promise.all([
+        domain.messages.history(b, conversation.id, undefined, 2),
+        domain.messages.history(b, conversation.id, 4, 10),
+        domain.messages.history(b, conversation.id, undefined, 10),
+        domain.messages.sync(b, conversation.id, 0, 10),
+        domain.messages.sync(b, conversation.id, 5, 1),
+      ]);
+      if (storage.dialect === "postgres") expect(statements).toHaveLength(2);
+      expect([texts(newest), newest.hasMore]).toEqual([["four, edited", "five"], true]);
+      expect([texts(older), older.hasMore]).toEqual([["one", "three"], false]);
+      expect(texts(all)).toEqual(["one", "three", "four, edited", "five"]);
+      // Changes come in the order they were made: b hiding "two" (their sync carries a hidden copy), then the edit.
+      expect([texts(synced), synced.messages.map((m) => m.revSeq), synced.lastSeq, synced.hasMore]).toEqual([
+        ["one", "three", "five", "(hidden)", "four, edited"],
+        [1, 3, 5, 6, 7],
+        7,
+        false,
+      ]);
+      expect([texts(unread), unread.lastSeq, unread.hasMore]).toEqual([["(hidden)"], 7, true]);
+      expect(await domain.messages.sync(b, conversation.id, 7, 10)).toEqual({ messages: [], lastSeq: 7, hasMore: false });
+
+      // One member's page alone is one statement.
+      statements.length = 0;
+      expect(texts(await domain.messages.sync(user("a"), conversation.id, 4, 10))).toEqual(["five", "two", "four, edited"]);
+      if (storage.dialect === "postgres") expect(statements).toHaveLength(1);
+
+      // Readers who are not members, strangers and unknown conversations: as on the path that loads access first.
+      expect(texts(await domain.messages.history(user("reader"), channel.id))).toEqual(["news"]);
+      expect(texts(await domain.messages.sync(user("reader"), channel.id, 0))).toEqual(["news"]);
+      expect(texts(await domain.messages.history(system, conversation.id, undefined, 1))).toEqual(["five"]);
+      const guest: Principal = { ...user("visitor"), roles: ["guest"], kind: "guest" };
+      await expect(domain.messages.history(guest, channel.id)).rejects.toMatchObject({ code: "forbidden" });
+      await expect(domain.messages.history(user("stranger"), conversation.id)).rejects.toMatchObject({ code: "forbidden" });
+      await expect(domain.messages.sync(user("stranger"), conversation.id, 0)).rejects.toMatchObject({ code: "forbidden" });
+      await expect(domain.messages.sync(b, "no-such-conversation", 0)).rejects.toMatchObject({ code: "not_found" });
     } finally {
       await storage.destroy();
     }

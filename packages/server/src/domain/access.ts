@@ -22,7 +22,7 @@ const USER_PLACEHOLDER = "\u0000user";
 /** The ids as values, or (batched) as references to the columns of each input row. */
 type Id = string | Expression<string>;
 
-function accessQuery(db: Kysely<Database>, conversationId: Id, userId: Id) {
+export function accessQuery(db: Kysely<Database>, conversationId: Id, userId: Id) {
   // One round trip: the conversation and, joined, the caller's membership.
   return db
     .selectFrom("conversations as c")
@@ -39,7 +39,8 @@ function accessQuery(db: Kysely<Database>, conversationId: Id, userId: Id) {
     .where("c.id", "=", conversationId);
 }
 
-type AccessRow = InferResult<ReturnType<typeof accessQuery>>[number];
+/** The conversation's columns and, as `m_<column>`, the caller's membership (null when not a member). */
+export type AccessRow = InferResult<ReturnType<typeof accessQuery>>[number];
 
 /**
  * The access query compiled once per database, with placeholders where the
@@ -110,6 +111,11 @@ export async function loadAccess(storage: Storage, principal: Principal, convers
     row = await accessLoaderFor(storage).load({ conversationId, userId: principal.id });
   }
   if (!row) throw notFound("No such conversation");
+  return toAccessView(row);
+}
+
+/** Splits an access row into the conversation and the caller's membership. */
+export function toAccessView(row: AccessRow): AccessView {
   const { m_user_id, m_role, m_joined_at, m_last_read_seq, m_last_read_at, m_last_delivered_seq, ...conversation } = row;
   const member: MemberRow | null =
     m_user_id === null

@@ -19,6 +19,7 @@ import type { ConversationService } from "./conversations.js";
 import type { Audience } from "./domain-events.js";
 import type { Db, Emit, UnitOfWork } from "./unit-of-work.js";
 import type { UploadService } from "./uploads.js";
+import { loadMemberPage, type PageRow } from "./member-pages.js";
 import { checkMessageText, messageTextProblem } from "./message-text.js";
 import { conflict, forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
 import { isGlobalModerator, isOperator, type Principal } from "./principal.js";
@@ -361,6 +362,8 @@ export class MessageService {
 
   /** The newest page before `beforeSeq` (or the newest), oldest→newest, without messages the caller hid. */
   async history(p: Principal, conversationId: string, beforeSeq?: number, limit = DEFAULT_PAGE_LIMIT): Promise<HistoryPage> {
+    const page = await loadMemberPage(this.#storage, "history", { conversationId, userId: p.id, cursor: beforeSeq, rows: limit + 1 });
+    if (page) return this.#historyPage(page.rows, limit);
     // A stranger's request never reads the page.
     return this.#onOneConnection(async (on) => {
       assertRead(p, await loadAccess(this.#storage, p, conversationId, on));
@@ -375,7 +378,11 @@ export class MessageService {
     limit: number,
     on: Kysely<Database> = this.#storage.db,
   ): Promise<HistoryPage> {
-    const rows = await historyPageQuery(on, conversationId, p.id, beforeSeq, limit).execute();
+    return this.#historyPage(await historyPageQuery(on, conversationId, p.id, beforeSeq, limit).execute(), limit);
+  }
+
+  /** Up to `limit + 1` rows, newest first, as a page. */
+  #historyPage(rows: ReadonlyArray<Selectable<MessagesTable>>, limit: number): HistoryPage {
     const hasMore = rows.length > limit;
     return { messages: rows.slice(0, limit).reverse().map((row) => this.#uploads.present(toMessage(row))), hasMore };
   }
@@ -385,6 +392,8 @@ export class MessageService {
    * Messages the caller hid come as hidden copies so their other devices drop them.
    */
   async sync(p: Principal, conversationId: string, afterSeq: number, limit = DEFAULT_PAGE_LIMIT): Promise<SyncPage> {
+    const page = await loadMemberPage(this.#storage, "sync", { conversationId, userId: p.id, cursor: afterSeq, rows: limit + 1 });
+    if (page) return this.#syncPage(page.rows, Number(page.view.conversation.last_seq), limit);
     return this.#onOneConnection((on) => this.#sync(p, conversationId, afterSeq, limit, on));
   }
 
@@ -394,9 +403,13 @@ export class MessageService {
     // Read the counter before the messages: every change up to it is committed,
     // so a client resuming from `lastSeq` can never skip one.
     const lastSeq = Number(view.conversation.last_seq);
-    const rows = await syncPageQuery(on, conversationId, p.id, afterSeq, lastSeq, limit).execute();
+    return this.#syncPage(await syncPageQuery(on, conversationId, p.id, afterSeq, lastSeq, limit).execute(), lastSeq, limit);
+  }
+
+  /** Up to `limit + 1` rows in `rev_seq` order, as a page up to `lastSeq`. */
+  #syncPage(rows: ReadonlyArray<PageRow>, lastSeq: number, limit: number): SyncPage {
     const hasMore = rows.length > limit;
-    const messages = rows.slice(0, limit).map((row: Selectable<MessagesTable> & { hidden_at: string | null }) => {
+    const messages = rows.slice(0, limit).map((row) => {
       const message = toMessage(row);
       return row.hidden_at ? hiddenCopy(message) : this.#uploads.present(message);
     });
