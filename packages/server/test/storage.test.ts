@@ -1,4 +1,4 @@
-import { sql, type KyselyPlugin, type Transaction } from "kysely";
+import { sql, type Kysely, type KyselyPlugin, type Transaction } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { openStorage, timestamptzToIso, type Storage } from "../src/storage/database.js";
@@ -422,6 +422,27 @@ describe("timestamps from PostgreSQL", () => {
 
   describe.each(backends().filter((b) => b.name === "postgres"))("read through the pool on $name", (backend) => {
     afterAll(() => backend.cleanup());
+
+    it("never compiles a statement with JIT, on either pool, however high the planner's estimate", async () => {
+      const storage = openStorage(await backend.create());
+      // A plan JIT compiled ends with a "JIT:" section; at jit_above_cost 0
+      // every statement would be (the server's default session compiles this one).
+      const planOf = async (db: Kysely<Database>) =>
+        db.transaction().execute(async (trx) => {
+          await sql`set local jit_above_cost = 0`.execute(trx);
+          const { rows } = await sql<{ "QUERY PLAN": string }>`explain (analyze) select sum(n) from generate_series(1, 1000) n`.execute(trx);
+          return rows.map((r) => r["QUERY PLAN"]).join("\n");
+        });
+      try {
+        for (const db of [storage.db, storage.batchDb]) {
+          const { rows } = await sql<{ jit: string }>`select current_setting('jit') as jit`.execute(db);
+          expect(rows[0]!.jit).toBe("off");
+          expect(await planOf(db)).not.toMatch(/^JIT:/m);
+        }
+      } finally {
+        await storage.destroy();
+      }
+    });
 
     it("reads timestamptz values back as ISO strings truncated to the millisecond, whatever the server's time zone", async () => {
       const storage = openStorage(await backend.create());
