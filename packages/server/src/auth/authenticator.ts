@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { timingSafeEqual, webcrypto } from "node:crypto";
 import {
   createRemoteJWKSet,
   decodeJwt,
@@ -6,6 +6,7 @@ import {
   jwtVerify,
   type JWTPayload,
   type JWTVerifyGetKey,
+  type JWTVerifyOptions,
 } from "jose";
 import { isCleanString } from "@parley/protocol";
 import type { Config, TrustedIssuer } from "../config/config.js";
@@ -20,8 +21,19 @@ const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES3
 
 interface IssuerKey {
   issuer: TrustedIssuer | null;
-  key: Uint8Array | JWTVerifyGetKey;
+  key: Promise<webcrypto.CryptoKey> | JWTVerifyGetKey;
   algorithms: string[];
+}
+
+/**
+ * A shared secret as an HS256 verification key, imported once. Given the raw
+ * bytes, jose imports them again on every verify: half the cost of checking a
+ * token, which a reconnect storm pays once per client.
+ */
+function hmacKey(secret: string): Promise<webcrypto.CryptoKey> {
+  const key = webcrypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  key.catch(() => {}); // surfaces on the first verify
+  return key;
 }
 
 function claimString(payload: JWTPayload, name: string): string | null {
@@ -54,12 +66,12 @@ export class Authenticator {
   constructor(config: Config, users: UserDirectory) {
     this.#config = config;
     this.#users = users;
-    this.#ownKey = { issuer: null, key: new TextEncoder().encode(config.jwtSecret), algorithms: HMAC_ALGORITHMS };
+    this.#ownKey = { issuer: null, key: hmacKey(config.jwtSecret), algorithms: HMAC_ALGORITHMS };
     for (const issuer of config.jwtIssuers) {
       this.#issuers.set(
         issuer.iss,
         issuer.secret
-          ? { issuer, key: new TextEncoder().encode(issuer.secret), algorithms: HMAC_ALGORITHMS }
+          ? { issuer, key: hmacKey(issuer.secret), algorithms: HMAC_ALGORITHMS }
           : { issuer, key: createRemoteJWKSet(new URL(issuer.jwksUrl!)), algorithms: ASYMMETRIC_ALGORITHMS },
       );
     }
@@ -80,12 +92,14 @@ export class Authenticator {
 
     let payload: JWTPayload;
     try {
-      const verified = await jwtVerify(token, entry.key as Uint8Array, {
+      const options: JWTVerifyOptions = {
         algorithms: entry.algorithms,
         ...(entry.issuer ? { issuer: entry.issuer.iss } : {}),
         ...(this.#config.dev ? {} : { requiredClaims: ["exp"] }),
         clockTolerance: 5,
-      });
+      };
+      const verified =
+        typeof entry.key === "function" ? await jwtVerify(token, entry.key, options) : await jwtVerify(token, await entry.key, options);
       payload = verified.payload;
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw authError("expired", "The token has expired");
