@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { jwtVerify } from "jose";
-import { describe, expect, it } from "vitest";
+import { io as connectSocket } from "socket.io-client";
+import { afterAll, describe, expect, it } from "vitest";
+import { openStorage } from "../src/storage/database.js";
+import { backends } from "./support/backends.js";
+import { startNodeProcess } from "./support/node-process.js";
+import { JWT_SECRET, signToken } from "./support/test-server.js";
 
 const run = promisify(execFile);
 const bin = path.resolve(import.meta.dirname, "../dist/cli/main.js");
@@ -44,5 +49,38 @@ describe("parley CLI", () => {
     expect(code).toBe(1);
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toMatch(/^parley: PARLEY_PORT: /);
+  });
+
+});
+
+describe.each(backends())("parley serve on $name", (backend) => {
+  afterAll(() => backend.cleanup());
+
+  it("stops on SIGTERM with users connected: records when each was last seen, logs no error and exits 0", async () => {
+    const url = await backend.create();
+    const node = await startNodeProcess({ PARLEY_JWT_SECRET: JWT_SECRET, PARLEY_API_KEY: "k".repeat(32), PARLEY_DATABASE_URL: url });
+    const users = ["ana", "ben", "cy"];
+    const sockets = await Promise.all(
+      users.map(async (sub) => {
+        const socket = connectSocket(node.url, { auth: { token: await signToken(sub) }, transports: ["websocket"], reconnection: false });
+        await new Promise((resolve) => socket.once("session", resolve));
+        return socket;
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => node.child.once("exit", (code) => resolve(code)));
+    node.child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    for (const socket of sockets) socket.close();
+
+    // pino writes errors at level 50 and above.
+    expect(node.output()).not.toMatch(/"level":(50|60)/);
+    const storage = openStorage(url);
+    try {
+      const seen = await storage.db.selectFrom("users").select(["id", "last_seen_at"]).orderBy("id").execute();
+      expect(seen.map((u) => u.id)).toEqual(users);
+      for (const user of seen) expect(user.last_seen_at, `${user.id} was last seen when the server stopped`).not.toBeNull();
+    } finally {
+      await storage.destroy();
+    }
   });
 });

@@ -86,6 +86,8 @@ export function bufferedFor(socket: ParleySocket): { packets: number; bytes: num
   }
   return { packets: conn.writeBuffer.length, bytes };
 }
+/** Longest a close waits for the presence updates of the sockets it disconnected. */
+const CLOSE_PRESENCE_MS = 5000;
 /** setTimeout cannot wait longer than this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -168,9 +170,23 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
     await announcePresence(userId, false, at);
   }
 
-  presence.onLapsed((userId) => {
-    goneOffline(userId).catch((err: unknown) => logger.error({ err }, "presence update failed"));
-  });
+  /**
+   * Presence work under way (a user coming online or going offline): on
+   * close the sockets disconnect, and what their users' going offline
+   * writes (when each was last seen) and announces must finish before the
+   * database closes.
+   */
+  const presenceWork = new Set<Promise<void>>();
+  function track(work: Promise<unknown>): void {
+    const tracked = work.then(
+      () => undefined,
+      (err: unknown) => logger.error({ err }, "presence update failed"),
+    );
+    presenceWork.add(tracked);
+    void tracked.finally(() => presenceWork.delete(tracked));
+  }
+
+  presence.onLapsed((userId) => track(goneOffline(userId)));
 
   io.on("connection", (socket) => {
     const principal = socket.data.principal;
@@ -181,21 +197,17 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
     metrics.connections.inc();
     // One query serves the session event and the presence announcement.
     const summary = domain.conversations.sessionSummary(principal);
-    presence
-      .connect(principal.id, socket.id)
-      .then(async (first) => {
+    track(
+      presence.connect(principal.id, socket.id).then(async (first) => {
         if (first) emitPresence((await summary).presenceConversationIds, principal.id, true, null);
-      })
-      .catch((err: unknown) => logger.error({ err }, "presence update failed"));
+      }),
+    );
     socket.on("disconnect", () => {
       metrics.connections.dec();
       clearTimeout(expiryTimers.get(socket.id));
       expiryTimers.delete(socket.id);
       const userId = socket.data.principal.id;
-      presence
-        .disconnect(userId, socket.id)
-        .then((last) => (last ? goneOffline(userId) : undefined))
-        .catch((err: unknown) => logger.error({ err }, "presence update failed"));
+      track(presence.disconnect(userId, socket.id).then((last) => (last ? goneOffline(userId) : undefined)));
     });
     summary
       .then(({ conversations }) => {
@@ -253,6 +265,15 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
       typing.close();
       for (const timer of expiryTimers.values()) clearTimeout(timer);
       await io.close();
+      // Closing disconnected every socket: their users went offline. A
+      // database or Redis that no longer answers does not hold the close.
+      const deadline = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), CLOSE_PRESENCE_MS).unref());
+      while (presenceWork.size > 0) {
+        if ((await Promise.race([Promise.all(presenceWork), deadline])) === "late") {
+          logger.warn({ pending: presenceWork.size }, "closing before every user's going offline was recorded");
+          break;
+        }
+      }
     },
   };
 }

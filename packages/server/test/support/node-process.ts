@@ -8,6 +8,8 @@ export interface NodeProcess {
   readonly url: string;
   readonly port: number;
   readonly child: ChildProcess;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startNodeProcess(env: Record<string, string>): Promise<Nod
     url,
     port: Number(new URL(url).port),
     child,
+    output: () => output,
     kill: (signal = "SIGKILL") =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
