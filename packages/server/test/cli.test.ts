@@ -50,7 +50,6 @@ describe("parley CLI", () => {
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toMatch(/^parley: PARLEY_PORT: /);
   });
-
 });
 
 describe.each(backends())("parley serve on $name", (backend) => {
@@ -67,6 +66,9 @@ describe.each(backends())("parley serve on $name", (backend) => {
         return socket;
       }),
     );
+    // Connecting recorded each user as seen then; stopping must record them as seen later.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stoppedAt = Date.now();
     const exited = new Promise<number | null>((resolve) => node.child.once("exit", (code) => resolve(code)));
     node.child.kill("SIGTERM");
     expect(await exited).toBe(0);
@@ -78,7 +80,9 @@ describe.each(backends())("parley serve on $name", (backend) => {
     try {
       const seen = await storage.db.selectFrom("users").select(["id", "last_seen_at"]).orderBy("id").execute();
       expect(seen.map((u) => u.id)).toEqual(users);
-      for (const user of seen) expect(user.last_seen_at, `${user.id} was last seen when the server stopped`).not.toBeNull();
+      for (const user of seen) {
+        expect(Date.parse(user.last_seen_at ?? ""), `${user.id} was last seen when the server stopped`).toBeGreaterThanOrEqual(stoppedAt);
+      }
     } finally {
       await storage.destroy();
     }
