@@ -5,7 +5,8 @@ import { openStorage, timestamptzToIso, type Storage } from "../src/storage/data
 import type { DomainEvent } from "../src/domain/domain-events.js";
 import { migrateToLatest } from "../src/storage/migrate.js";
 import { startPostgresUpkeep } from "../src/storage/postgres-upkeep.js";
-import { historyPageQuery, syncPageQuery } from "../src/storage/message-log.js";
+import { historyPageQuery, newMessageId, syncPageQuery } from "../src/storage/message-log.js";
+import { validate as isUuid, version as uuidVersion } from "uuid";
 import type { Database } from "../src/storage/schema.js";
 import { loadConfig } from "../src/config/config.js";
 import { createDomain } from "../src/domain/parley-domain.js";
@@ -397,6 +398,27 @@ describe.each(backends())("storage on $name", (backend) => {
     } finally {
       await storage.destroy();
     }
+  });
+});
+
+describe("message ids", () => {
+  it("are distinct UUIDv7s that ascend, across many draws of random bytes and within one millisecond", () => {
+    const before = Date.now();
+    const ids = Array.from({ length: 5_000 }, () => newMessageId());
+    const after = Date.now();
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) {
+      expect(isUuid(id)).toBe(true);
+      expect(uuidVersion(id)).toBe(7);
+    }
+    // Sorted as strings (as the primary-key index sorts them), they are in the order made.
+    expect([...ids].sort()).toEqual(ids);
+    // They start with the time they were made, in milliseconds.
+    const msecs = (id: string) => parseInt(id.replace(/-/g, "").slice(0, 12), 16);
+    expect(msecs(ids[0]!)).toBeGreaterThanOrEqual(before);
+    expect(msecs(ids.at(-1)!)).toBeLessThanOrEqual(after + 1);
+    // The random tail differs between ids made in the same millisecond.
+    expect(new Set(ids.map((id) => id.slice(-12))).size).toBe(ids.length);
   });
 });
 

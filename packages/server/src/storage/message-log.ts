@@ -1,3 +1,4 @@
+import { randomFillSync } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
 import type { Message, MessageType } from "@parley/protocol";
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from "kysely";
@@ -8,14 +9,41 @@ import type { ConversationsTable, Database, MessagesTable } from "./schema.js";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/** Random bytes for this many ids are drawn at once. */
+const IDS_PER_DRAW = 256;
+const entropy = new Uint8Array(16 * IDS_PER_DRAW);
+let entropyUsed = entropy.length;
+/** The time and counter of the last id, so that ids made in one millisecond still ascend. */
+const clock = { msecs: -Infinity, seq: 0 };
+
 /**
  * A new message id: a UUIDv7, which starts with the time, so new rows land at
  * the right-hand end of the primary-key index instead of on a random page
  * (each random insert dirties a page of its own, which a commit then writes).
  * Clients treat ids as opaque strings and order by `seq`.
+ *
+ * `uuid` draws 16 random bytes from `crypto.getRandomValues` for every id
+ * it makes, about 5 µs each on Node 20 (4 to 5 % of the server's time in a
+ * fanout profile); here they come from one draw per {@link IDS_PER_DRAW}
+ * ids, as Node's own `randomUUID` does. The counter within a millisecond
+ * follows uuid's own (RFC 9562, method 1): seeded from the random bytes on
+ * a new millisecond, incremented otherwise.
  */
 export function newMessageId(): string {
-  return uuidv7();
+  if (entropyUsed === entropy.length) {
+    randomFillSync(entropy);
+    entropyUsed = 0;
+  }
+  const random = entropy.subarray(entropyUsed, (entropyUsed += 16));
+  const now = Date.now();
+  if (now > clock.msecs) {
+    clock.msecs = now;
+    clock.seq = ((random[6]! & 0x7f) << 24) | (random[7]! << 16) | (random[8]! << 8) | random[9]!;
+  } else {
+    clock.seq = (clock.seq + 1) | 0;
+    if (clock.seq === 0) clock.msecs++;
+  }
+  return uuidv7({ random, msecs: clock.msecs, seq: clock.seq });
 }
 
 /** A new message's fields; `seq` and `revSeq` come from the conversation's counter. */
