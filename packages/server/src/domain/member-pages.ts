@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder, type Selectable } from "kysely";
 import { BatchLoader } from "../storage/batch-loader.js";
-import type { Storage } from "../storage/database.js";
+import { ROWS_AS_ARRAYS, type Storage } from "../storage/database.js";
 import type { Database, MessagesTable } from "../storage/schema.js";
 import { accessQuery, toAccessView, type AccessRow, type AccessView } from "./access.js";
 
@@ -47,11 +47,41 @@ const MESSAGE_COLUMNS = Object.keys({
 
 const PAGE_COLUMNS = [...MESSAGE_COLUMNS, "hidden_at"] as const;
 
+/** Every column of an access row (the conversation, and the caller's membership as `m_<column>`). */
+const ACCESS_COLUMNS = Object.keys({
+  id: true,
+  kind: true,
+  ref: true,
+  direct_key: true,
+  title: true,
+  metadata: true,
+  status: true,
+  created_by: true,
+  created_at: true,
+  last_message_at: true,
+  activity_at: true,
+  last_seq: true,
+  m_user_id: true,
+  m_role: true,
+  m_joined_at: true,
+  m_last_read_seq: true,
+  m_last_read_at: true,
+  m_last_delivered_seq: true,
+} satisfies Record<keyof AccessRow, true>) as Array<keyof AccessRow>;
+
+/**
+ * Where each column is in a row of the batch, which comes as an array (see
+ * `ROWS_AS_ARRAYS`): the request's `ord`, the page row's number `p_n`, the
+ * access row (on a request's first row only), then the page row.
+ */
+const ORD = 0;
+const ROW_NUMBER = 1;
+const ACCESS_AT = 2;
+const PAGE_AT = ACCESS_AT + ACCESS_COLUMNS.length;
+const PAGE_INDEX = Object.fromEntries(PAGE_COLUMNS.map((c, j) => [c, PAGE_AT + j])) as Record<(typeof PAGE_COLUMNS)[number], number>;
+
 /** No seq is this high: a history page "before" it is the newest. */
 const NEWEST = Number.MAX_SAFE_INTEGER;
-
-/** A row of a batch: the request's `ord`, its page row (as `p_<column>`) and, on its first row only, its access row. */
-type BatchRow = AccessRow & { ord: number; p_n: number | null } & { [C in keyof PageRow as `p_${C}`]: PageRow[C] };
 
 /**
  * The page query for each request `k` of a batch, beside its access row `a`.
@@ -85,13 +115,15 @@ function pageQuery(kind: PageKind): RawBuilder<unknown> {
 function pageLoader(db: Kysely<Database>, kind: PageKind): BatchLoader<MemberPageRequest, MemberPage | null> {
   const access = accessQuery(db, sql.ref<string>("k.conversation_id"), sql.ref<string>("k.user_id"));
   const page = pageQuery(kind);
+  const headColumns = sql.raw(ACCESS_COLUMNS.map((c) => `head.${c}`).join(", "));
+  const pageColumns = sql.raw(PAGE_COLUMNS.map((c) => `p.p_${c}`).join(", "));
   return new BatchLoader(async (keys) => {
     // The access row goes out once per request, on its page's first row (or
     // its only row, when the page is empty): repeated on every row, it was
     // more of the result than the messages, and reading it cost the server
     // more than the round trip it saves.
-    const { rows } = await sql<BatchRow>`
-      select k.ord, head.*, p.*
+    const { rows } = await sql<unknown[]>`${sql.raw(ROWS_AS_ARRAYS)}
+      select k.ord, p.p_n, ${headColumns}, ${pageColumns}
       from unnest(
         ${keys.map((k) => k.conversationId)}::text[], ${keys.map((k) => k.userId)}::text[],
         ${keys.map((k) => k.cursor ?? (kind === "sync" ? 0 : NEWEST))}::bigint[], ${keys.map((k) => k.rows)}::int[]
@@ -103,7 +135,7 @@ function pageLoader(db: Kysely<Database>, kind: PageKind): BatchLoader<MemberPag
     const pages: Array<MemberPage | null> = keys.map(() => null);
     const strangers = new Set<number>();
     for (const row of rows) {
-      const i = Number(row.ord) - 1;
+      const i = Number(row[ORD]) - 1;
       if (strangers.has(i)) continue;
       let found = pages[i];
       if (!found) {
@@ -114,40 +146,43 @@ function pageLoader(db: Kysely<Database>, kind: PageKind): BatchLoader<MemberPag
         }
         pages[i] = found = { view, rows: [] };
       }
-      if (row.p_id !== null) found.rows.push(messagePart(row));
+      if (row[ROW_NUMBER] !== null) found.rows.push(messagePart(row));
     }
     return pages;
   });
 }
 
-function accessPart(row: BatchRow): AccessRow {
-  const access: Record<string, unknown> = { ...row };
-  delete access.ord;
-  delete access.p_n;
-  for (const c of PAGE_COLUMNS) delete access[`p_${c}`];
+function accessPart(row: readonly unknown[]): AccessRow {
+  const access: Record<string, unknown> = {};
+  for (let j = 0; j < ACCESS_COLUMNS.length; j++) access[ACCESS_COLUMNS[j]!] = row[ACCESS_AT + j];
   return access as AccessRow;
 }
 
+/** A page column of a batch row. */
+function at<C extends keyof PageRow>(row: readonly unknown[], column: C): PageRow[C] {
+  return row[PAGE_INDEX[column]] as PageRow[C];
+}
+
 /** Written out: a page has up to a hundred rows, and building these by computed names cost more than reading them. */
-function messagePart(row: BatchRow): PageRow {
+function messagePart(row: readonly unknown[]): PageRow {
   return {
-    id: row.p_id,
-    conversation_id: row.p_conversation_id,
-    seq: row.p_seq,
-    rev_seq: row.p_rev_seq,
-    sender_id: row.p_sender_id,
-    sender_name: row.p_sender_name,
-    type: row.p_type,
-    text: row.p_text,
-    attachments: row.p_attachments,
-    reply_to: row.p_reply_to,
-    metadata: row.p_metadata,
-    client_id: row.p_client_id,
-    created_at: row.p_created_at,
-    edited_at: row.p_edited_at,
-    deleted_at: row.p_deleted_at,
-    reactions: row.p_reactions,
-    hidden_at: row.p_hidden_at,
+    id: at(row, "id"),
+    conversation_id: at(row, "conversation_id"),
+    seq: at(row, "seq"),
+    rev_seq: at(row, "rev_seq"),
+    sender_id: at(row, "sender_id"),
+    sender_name: at(row, "sender_name"),
+    type: at(row, "type"),
+    text: at(row, "text"),
+    attachments: at(row, "attachments"),
+    reply_to: at(row, "reply_to"),
+    metadata: at(row, "metadata"),
+    client_id: at(row, "client_id"),
+    created_at: at(row, "created_at"),
+    edited_at: at(row, "edited_at"),
+    deleted_at: at(row, "deleted_at"),
+    reactions: at(row, "reactions"),
+    hidden_at: at(row, "hidden_at"),
   };
 }
 

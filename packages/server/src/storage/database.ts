@@ -121,6 +121,18 @@ function run(client: pg.PoolClient, config: pg.QueryConfig): Promise<pg.QueryRes
   });
 }
 
+/**
+ * A statement whose text starts with this comment gets its rows from
+ * PostgreSQL as arrays of column values, in the order of its select list,
+ * not as objects keyed by column name. pg builds each object row by copying
+ * a template object and assigning every column by name; for the batched
+ * history and sync pages (37 columns, up to a hundred rows) pg's result
+ * parsing was a fifth of the server's time in a profiled run of 4,000
+ * history requests (1.2 s), and 0.5 s with arrays. Kysely hands such rows
+ * through untouched; the statement's reader maps them by position.
+ */
+export const ROWS_AS_ARRAYS = "/* rows as arrays */ ";
+
 function withNamedStatements(pool: pg.Pool): PostgresPool {
   const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   const wrap = (client: pg.PoolClient): PostgresPoolClient => {
@@ -130,7 +142,8 @@ function withNamedStatements(pool: pg.Pool): PostgresPool {
     return {
       query: (async (text: unknown, values?: readonly unknown[]) => {
         if (typeof text !== "string") return client.query(text as never, values as never);
-        const unnamed = { text, values: values as unknown[] | undefined };
+        const unnamed: pg.QueryConfig & { rowMode?: "array" } = { text, values: values as unknown[] | undefined };
+        if (text.startsWith(ROWS_AS_ARRAYS)) unnamed.rowMode = "array";
         if (!values || values.length === 0) return run(client, unnamed);
         const name = statementName(text);
         if (stale.has(name)) return run(client, unnamed);
