@@ -130,6 +130,9 @@ function run(client: pg.PoolClient, config: pg.QueryConfig): Promise<pg.QueryRes
  * parsing was a fifth of the server's time in a profiled run of 4,000
  * history requests (1.2 s), and 0.5 s with arrays. Kysely hands such rows
  * through untouched; the statement's reader maps them by position.
+ * PostgreSQL only: SQLite's driver ignores the comment and returns objects,
+ * so only statements that run on PostgreSQL alone (see `member-pages.ts`)
+ * may start with it.
  */
 export const ROWS_AS_ARRAYS = "/* rows as arrays */ ";
 
