@@ -5,7 +5,8 @@ import { openStorage, timestamptzToIso, type Storage } from "../src/storage/data
 import type { DomainEvent } from "../src/domain/domain-events.js";
 import { migrateToLatest } from "../src/storage/migrate.js";
 import { startPostgresUpkeep } from "../src/storage/postgres-upkeep.js";
-import { historyPageQuery, newMessageId, syncPageQuery } from "../src/storage/message-log.js";
+import { appendStatement, historyPageQuery, newMessageId, syncPageQuery } from "../src/storage/message-log.js";
+import pg from "pg";
 import { validate as isUuid, version as uuidVersion } from "uuid";
 import type { Database } from "../src/storage/schema.js";
 import { loadConfig } from "../src/config/config.js";
@@ -462,6 +463,51 @@ describe("timestamps from PostgreSQL", () => {
           expect(await planOf(db)).not.toMatch(/^JIT:/m);
         }
       } finally {
+        await storage.destroy();
+      }
+    });
+
+    it("stores a group's sends looking messages up by key, with the plan the batch pool makes while the table is empty", async () => {
+      // The batch pool plans each statement once per connection, with the
+      // statistics of that moment, and keeps the plan. A retry check planned
+      // as a hash of every stored message would cost more with every message.
+      const url = await backend.create();
+      const storage = openStorage(url);
+      const client = new pg.Client({ connectionString: url, options: "-c plan_cache_mode=force_generic_plan -c jit=off" });
+      try {
+        await migrateToLatest(storage);
+        const now = new Date().toISOString();
+        await sql`insert into conversations (id, kind, metadata, status, created_at, activity_at) values ('c', 'group', '{}', 'open', ${now}, ${now})`.execute(storage.db);
+        await sql`insert into members (conversation_id, user_id, role, joined_at) values ('c', 'a', 'member', ${now}), ('c', 'b', 'member', ${now})`.execute(storage.db);
+        const send = (clientId: string) => ({
+          input: { id: newMessageId(), conversationId: "c", senderId: "a", senderName: "A", type: "text" as const, text: "hi", clientId },
+          withMembers: true,
+          asMember: true,
+        });
+        const { sql: text, parameters } = appendStatement([send("k1"), send("k2")], now).compile(storage.batchDb);
+        // The plan each execution used, as the server logs it, sent to this client.
+        await client.connect();
+        const plans: string[] = [];
+        client.on("notice", (notice) => plans.push(notice.message ?? ""));
+        await client.query("load 'auto_explain'");
+        await client.query("set auto_explain.log_min_duration = 0");
+        await client.query("set auto_explain.log_level = 'notice'");
+        const stored = await client.query({ name: "append", text, values: parameters as unknown[] });
+        expect(stored.rows.map((r: { seq: string | number; member_ids: string[] }) => [Number(r.seq), [...r.member_ids].sort()])).toEqual([
+          [1, ["a", "b"]],
+          [2, ["a", "b"]],
+        ]);
+        // The same clientId again is a retry: nothing stored, found by key.
+        const retried = await client.query({ name: "append", values: appendStatement([send("k1")], now).compile(storage.batchDb).parameters as unknown[] });
+        expect(retried.rows).toEqual([]);
+        expect(plans).toHaveLength(2);
+        for (const plan of plans) {
+          expect(plan).toContain("Insert on messages");
+          expect(plan).toContain("messages_sender_client");
+          expect(plan).not.toMatch(/Seq Scan on messages\b|hashed SubPlan/);
+        }
+      } finally {
+        await client.end();
         await storage.destroy();
       }
     });
