@@ -498,7 +498,8 @@ describe("timestamps from PostgreSQL", () => {
           [2, ["a", "b"]],
         ]);
         // The same clientId again is a retry: nothing stored, found by key.
-        const retried = await client.query({ name: "append", values: appendStatement([send("k1")], now).compile(storage.batchDb).parameters as unknown[] });
+        const retry = appendStatement([send("k1")], now).compile(storage.batchDb);
+        const retried = await client.query({ name: "append", text: retry.sql, values: retry.parameters as unknown[] });
         expect(retried.rows).toEqual([]);
         expect(plans).toHaveLength(2);
         for (const plan of plans) {
