@@ -480,11 +480,11 @@ describe("timestamps from PostgreSQL", () => {
         await sql`insert into conversations (id, kind, metadata, status, created_at, activity_at) values ('c', 'group', '{}', 'open', ${now}, ${now})`.execute(storage.db);
         await sql`insert into members (conversation_id, user_id, role, joined_at) values ('c', 'a', 'member', ${now}), ('c', 'b', 'member', ${now})`.execute(storage.db);
         const send = (clientId: string) => ({
-          input: { id: newMessageId(), conversationId: "c", senderId: "a", senderName: "A", type: "text" as const, text: "hi", clientId },
+          input: { conversationId: "c", senderId: "a", senderName: "A", type: "text" as const, text: "hi", clientId },
           withMembers: true,
           asMember: true,
         });
-        const { sql: text, parameters } = appendStatement([send("k1"), send("k2")], now).compile(storage.batchDb);
+        const { sql: text, parameters } = appendStatement([send("k1"), send("k2")], [newMessageId(), newMessageId()], now).compile(storage.batchDb);
         // The plan each execution used, as the server logs it, sent to this client.
         await client.connect();
         const plans: string[] = [];
@@ -498,7 +498,7 @@ describe("timestamps from PostgreSQL", () => {
           [2, ["a", "b"]],
         ]);
         // The same clientId again is a retry: nothing stored, found by key.
-        const retry = appendStatement([send("k1")], now).compile(storage.batchDb);
+        const retry = appendStatement([send("k1")], [newMessageId()], now).compile(storage.batchDb);
         const retried = await client.query({ name: "append", text: retry.sql, values: retry.parameters as unknown[] });
         expect(retried.rows).toEqual([]);
         expect(plans).toHaveLength(2);

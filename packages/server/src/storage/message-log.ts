@@ -236,16 +236,16 @@ type AppendedRow = Selectable<MessagesTable> & { member_ids: string[] | null } &
 /** Appends waiting for their statement, per transaction. */
 const appendBatches = new WeakMap<Db, PendingAppend[]>();
 
-/** One send of an append statement: the message (its id given), and what the statement does with it. */
-export type AppendItem = Pick<PendingAppend, "withMembers" | "asMember"> & { input: NewMessage & { id: string } };
+/** One send of an append statement: the message, and what the statement does with it. */
+export type AppendItem = Pick<PendingAppend, "input" | "withMembers" | "asMember">;
 
 /**
- * The statement that stores a group's sends at `now` (see
- * {@link appendSentMessage}); its rows are the stored messages, with the
- * member ids and (for `asMember`) the conversation's columns.
+ * The statement that stores a group's sends at `now`, the message of
+ * `batch[i]` under `ids[i]` (see {@link appendSentMessage}); its rows are
+ * the stored messages, with the member ids and (for `asMember`) the
+ * conversation's columns.
  */
-export function appendStatement(batch: readonly AppendItem[], now: string) {
-  const ids = batch.map((b) => b.input.id);
+export function appendStatement(batch: readonly AppendItem[], ids: readonly string[], now: string) {
   const column = <T>(pick: (input: NewMessage, item: AppendItem) => T) => batch.map((b) => pick(b.input, b));
   // Statements of one WITH see the tables as they were before it: `members`
   // below still lists everyone (no one joins or leaves in a send), and the
@@ -322,10 +322,7 @@ async function appendBatch(db: Db, batch: PendingAppend[]): Promise<void> {
   const ids = batch.map((b) => b.input.id ?? newMessageId());
   let rows: AppendedRow[];
   try {
-    ({ rows } = await appendStatement(
-      batch.map((b, i) => ({ ...b, input: { ...b.input, id: ids[i]! } })),
-      isoNow(),
-    ).execute(db));
+    ({ rows } = await appendStatement(batch, ids, isoNow()).execute(db));
   } catch (err) {
     for (const b of batch) b.reject(err);
     return;
