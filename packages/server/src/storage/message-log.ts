@@ -80,7 +80,7 @@ export async function nextSeq(db: Db, conversationId: string, touchActivity: str
 }
 
 /** The stored row of a new message that took `seq`. */
-function newMessageRow(input: NewMessage, seq: number, now: string): Insertable<MessagesTable> & { id: string } {
+function newMessageRow(input: NewMessage, seq: number, now: string): Insertable<MessagesTable> & Selectable<MessagesTable> {
   return {
     id: input.id ?? newMessageId(),
     conversation_id: input.conversationId,
@@ -116,7 +116,7 @@ export async function appendMessage(db: Db, input: NewMessage): Promise<Message>
 const BUMP_SQL = "update conversations set last_seq = last_seq + 1, last_message_at = ?, activity_at = ? where id = ? returning last_seq";
 const INSERT_SQL =
   "insert into messages (id, conversation_id, seq, rev_seq, sender_id, sender_name, type, text, attachments, reply_to, metadata, client_id, created_at, edited_at, deleted_at, reactions) " +
-  "values (@id, @conversation_id, @seq, @rev_seq, @sender_id, @sender_name, @type, @text, @attachments, @reply_to, @metadata, @client_id, @created_at, @edited_at, @deleted_at, @reactions) returning *";
+  "values (@id, @conversation_id, @seq, @rev_seq, @sender_id, @sender_name, @type, @text, @attachments, @reply_to, @metadata, @client_id, @created_at, @edited_at, @deleted_at, @reactions)";
 const READ_UP_TO_SQL =
   "update members set last_read_seq = ?, last_read_at = ? where conversation_id = ? and user_id = ? and last_read_seq < ?";
 const MEMBER_IDS_SQL = "select user_id from members where conversation_id = ?";
@@ -132,7 +132,10 @@ function appendOnSqlite(sqlite: SqliteDatabase.Database, input: NewMessage, with
   const bumped = preparedStatement(sqlite, BUMP_SQL).get(now, now, input.conversationId) as { last_seq: number } | undefined;
   if (!bumped) throw new Error(`no conversation ${input.conversationId}`);
   const seq = Number(bumped.last_seq);
-  const row = preparedStatement(sqlite, INSERT_SQL).get(newMessageRow(input, seq, now)) as Selectable<MessagesTable>;
+  // The row is what was given, every column set: reading it back
+  // (`returning *`) cost about 6 µs a send, two fifths of the insert.
+  const row = newMessageRow(input, seq, now);
+  preparedStatement(sqlite, INSERT_SQL).run(row);
   preparedStatement(sqlite, READ_UP_TO_SQL).run(seq, now, input.conversationId, input.senderId, seq);
   const memberIds = withMembers
     ? (preparedStatement(sqlite, MEMBER_IDS_SQL).all(input.conversationId) as Array<{ user_id: string }>).map((r) => r.user_id)
