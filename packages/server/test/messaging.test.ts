@@ -50,6 +50,22 @@ describe.each(topologies())("messaging on $name", (topology) => {
     expect(eve.received("message:new")).toHaveLength(0);
   });
 
+  it("acknowledges, delivers and later pages the very same message, every field as stored", async () => {
+    const { alice, conversation } = await direct("alice", "bob");
+    const bob = await t.connect("bob");
+    const metadata = { orderId: 42, tags: ["urgent", "café"], nested: { ok: true, none: null } };
+    const sent: Message = ok(
+      await alice.call("message:send", { conversationId: conversation.id, clientId: "exact", text: "Prêt à 14 h ✓", metadata }),
+    );
+    expect(sent).toMatchObject({ text: "Prêt à 14 h ✓", metadata, attachments: [], reactions: {}, replyTo: null, editedAt: null });
+    const delivered = await bob.waitFor("message:new", (m: Message) => m.id === sent.id);
+    const page = ok(await bob.call("conversation:history", { conversationId: conversation.id }));
+    const synced = ok(await bob.call("conversation:sync", { conversationId: conversation.id, afterSeq: 0 }));
+    expect(delivered).toEqual(sent);
+    expect(page.messages).toEqual([sent]);
+    expect(synced.messages).toEqual([sent]);
+  });
+
   it("treats a retried send with the same clientId as the same message", async () => {
     const { alice, conversation } = await direct("alice", "bob");
     const bob = await t.connect("bob");
