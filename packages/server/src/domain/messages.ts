@@ -80,13 +80,14 @@ export class MessageService {
    * with the same `clientId` returns the first message and stores nothing.
    */
   async send(p: Principal, conversationId: string, input: SendMessageInput): Promise<SendResult> {
-    // On PostgreSQL a member's plain text send first tries the path that
-    // checks access inside the append's own statement: one round trip to
-    // the database, not two. Whatever it does not store (a stranger, a
-    // closed conversation, a retry, a sender over the limit) takes the path
-    // below, which finds out why and answers as it always does.
+    // A member's plain text send first tries the path that checks access
+    // inside the append's own statement (PostgreSQL) or the statement that
+    // takes the next seq (SQLite): one statement fewer, and on PostgreSQL
+    // one round trip to the database, not two. Whatever it does not store
+    // (a stranger, a closed conversation, a retry, a sender over the limit)
+    // takes the path below, which finds out why and answers as it always does.
     let decision: RateDecision | undefined;
-    if (!this.#storage.sqlite && p.kind !== "system" && this.#isPlainText(input)) {
+    if (p.kind !== "system" && this.#isPlainText(input)) {
       decision = await this.#takeRate(p);
       if (decision.allowed) {
         const sent = await this.#sendAsMember(p, conversationId, input);
@@ -199,14 +200,14 @@ export class MessageService {
   }
 
   /**
-   * A member's text send on PostgreSQL, with the access check in the append
+   * A member's text send, with the access check in the append
    * (see `appendAsMember`); `null` when it stored nothing.
    */
   async #sendAsMember(p: Principal, conversationId: string, input: SendMessageInput): Promise<SendResult | null> {
     try {
       const stored = await this.#uow.runGrouped(
         async (trx, emit) => {
-          const sent = await appendAsMember(trx, {
+          const sent = await appendAsMember(trx, this.#storage.sqlite, {
             id: newMessageId(),
             conversationId,
             senderId: p.id,
@@ -224,7 +225,8 @@ export class MessageService {
       );
       return stored ? { message: stored, duplicate: false } : null;
     } catch (err) {
-      // The same clientId stored by another node meanwhile: the other path answers with it.
+      // The clientId was taken (SQLite: always refused here; PostgreSQL:
+      // stored by another node meanwhile): the other path answers with it.
       if (isUniqueViolation(err)) return null;
       throw err;
     }
