@@ -39,6 +39,12 @@ export interface BenchOptions {
   refine: number;
   /** fanout: times a rate that did not hold is tried again before it counts as not held. @default 1 */
   retries: number;
+  /**
+   * fanout: times every column is measured, in turn (the second round in
+   * reverse order, and so on); each column reports its round with the
+   * median sustained rate. @default 3
+   */
+  rounds: number;
   /** fanout: seconds of sending per step. @default 3 */
   stepSeconds: number;
   /** fanout: a step holds while p99 send→receive latency stays at or under this. @default 50 */
@@ -103,6 +109,8 @@ Sizes:
   --max-steps <n>            most fanout steps (14), then --refine <n> bisections (2)
   --step-seconds <s>         sending time per step (3)
   --retries <n>              times a rate that did not hold is tried again before it counts (1)
+  --rounds <n>               fanout: times each column is measured, the columns taking turns (3);
+                             each reports its round with the median sustained rate
   --p99-limit <ms>           a step holds while p99 stays at or under this (50)
   --text-bytes <n>           bytes of text per fanout message (64)
   --messages <n>             history: messages in the conversation (1000000)
@@ -158,6 +166,7 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
       refine: { type: "string" },
       "step-seconds": { type: "string" },
       retries: { type: "string" },
+      rounds: { type: "string" },
       "p99-limit": { type: "string" },
       "text-bytes": { type: "string" },
       messages: { type: "string" },
@@ -228,6 +237,7 @@ export function parseBenchOptions(argv: string[], env: Record<string, string | u
     maxSteps: positiveInt("max-steps", values["max-steps"], 14),
     refine: values.refine === "0" ? 0 : positiveInt("refine", values.refine, 2),
     retries: values.retries === "0" ? 0 : positiveInt("retries", values.retries, 1),
+    rounds: positiveInt("rounds", values.rounds, 3),
     stepSeconds: positiveNumber("step-seconds", values["step-seconds"], 3),
     p99LimitMs: positiveNumber("p99-limit", values["p99-limit"], 50),
     textBytes: positiveInt("text-bytes", values["text-bytes"], 64),

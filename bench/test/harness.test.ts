@@ -60,6 +60,7 @@ describe("bench harness", () => {
         "--max-steps=1",
         "--refine=0",
         "--step-seconds=0.5",
+        "--rounds=2",
         "--missed=1",
         "--workers=1",
         "--connection-workers=1",
@@ -75,7 +76,12 @@ describe("bench harness", () => {
       expect(run.figures.lost).toBe(0);
       expect(run.figures.duplicated).toBe(0);
       expect(run.figures.deliveredPerSecond).toBeGreaterThan(0);
+      // Measured twice, the columns taking turns; the figures are those of one of the two rounds.
+      const details = run.details as { round: number; rounds: Array<{ round: number; figures: Record<string, number | null> }> };
+      expect(details.rounds.map((r) => r.round)).toEqual([1, 2]);
+      expect(details.rounds[details.round - 1]!.figures).toEqual(run.figures);
     }
+    expect(stdout).toMatch(/medians of 2 rounds; by round (\d+ %|–), (\d+ %|–)/);
     const parleyReconnect = reconnect!.runs.find((r) => r.target === "parley")!;
     expect(parleyReconnect.figures.caughtUp).toBe(12);
     expect(parleyReconnect.figures.missed).toBe(0);
@@ -141,6 +147,7 @@ describe("bench harness, many nodes", () => {
           "--max-steps=2",
           "--refine=0",
           "--retries=0",
+          "--rounds=1",
           "--step-seconds=0.5",
           // Loose: this checks delivery across nodes, not latency on a busy machine.
           "--p99-limit=2000",
