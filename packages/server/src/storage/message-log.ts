@@ -152,9 +152,9 @@ function appendAsMemberOnSqlite(sqlite: SqliteDatabase.Database, input: NewMessa
     | Selectable<ConversationsTable>
     | undefined;
   if (!conversation) return null;
-  const seq = Number(conversation.last_seq);
-  const sent = storeOnSqlite(sqlite, input, seq, now, conversation.kind !== "channel");
-  return { ...sent, conversation: { ...conversation, last_seq: seq } };
+  // The conversation as this message left it: `last_seq` is the message's seq.
+  const sent = storeOnSqlite(sqlite, input, conversation.last_seq, now, conversation.kind !== "channel");
+  return { ...sent, conversation };
 }
 
 /** The message that took `seq`, stored; the sender's read position moved to it; the member ids when asked for. */
@@ -217,8 +217,8 @@ export async function appendSentMessage(
  * check is part of the group's one append statement; on SQLite (`sqlite`
  * given) part of the statement that takes the conversation's next `seq`.
  */
-export async function appendAsMember(db: Db, sqlite: SqliteDatabase.Database | null, input: NewMessage): Promise<MemberSentMessage | null> {
-  if (sqlite) return appendAsMemberOnSqlite(sqlite, input);
+export function appendAsMember(db: Db, sqlite: SqliteDatabase.Database | null, input: NewMessage): Promise<MemberSentMessage | null> {
+  if (sqlite) return Promise.resolve(appendAsMemberOnSqlite(sqlite, input));
   return queueAppend(db, { input, withMembers: true, asMember: true }) as Promise<MemberSentMessage | null>;
 }
 
