@@ -26,6 +26,7 @@ const METRICS: Metric[] = [
     { key: `${d}P50`, label: `${DEPTH_LABEL[d]} p50`, unit: "ms", better: "lower", digits: 2 },
     { key: `${d}P99`, label: `${DEPTH_LABEL[d]} p99`, unit: "ms", better: "lower", digits: 2 },
   ]),
+  { key: "caughtUpConnectMs", label: `slowest connect of the ${READERS} caught-up members`, unit: "ms", better: "lower", digits: 1 },
   { key: "unreadConnectMs", label: "connect of a member with every message unread", unit: "ms", better: "lower", digits: 1 },
   { key: "seedSeconds", label: "bulk seed", unit: "s", better: "none", digits: 1 },
 ];
@@ -76,6 +77,7 @@ async function historyOn(ctx: ScenarioContext, choice: TargetChoice): Promise<Ru
       const users: SimUser[] = readers.map((userId) => ({ userId, conversations: [conversationId] }));
       const [connected] = await pool.all<ConnectResult>("connect", { users, concurrency: 5, timeoutMs: 30_000 }, 120_000);
       if (!connected || connected.failed > 0) throw new Error(`readers could not connect: ${JSON.stringify(connected?.errors)}`);
+      const caughtUpConnectMs = target.spec.kind === "parley" ? Histogram.from(connected.latency).summary().max : null;
 
       const warm = DEPTHS.flatMap((d) => Array.from({ length: 20 }, () => itemFor(d, conversationId, options.messages)));
       await pool.all<RequestsResult>("requests", { items: shuffled(warm), concurrency: 1, timeoutMs: 30_000 }, 600_000);
@@ -96,6 +98,7 @@ async function historyOn(ctx: ScenarioContext, choice: TargetChoice): Promise<Ru
         if (r && r.messages !== h.count * PAGE) notes.push(`${d}: ${r.messages} messages in ${h.count} pages (expected ${PAGE} each)`);
       }
       figures.seedSeconds = seed ? seed.elapsedMs / 1000 : null;
+      figures.caughtUpConnectMs = caughtUpConnectMs;
 
       figures.unreadConnectMs = null;
       if (target.spec.kind === "parley") {
@@ -110,6 +113,7 @@ async function historyOn(ctx: ScenarioContext, choice: TargetChoice): Promise<Ru
       ctx.progress(
         `    ${DEPTHS.map((d) => `${d} p50 ${figures[`${d}P50`]?.toFixed(2)} p99 ${figures[`${d}P99`]?.toFixed(2)}`).join(", ")} ms` +
           ` (${items.length} requests in ${(elapsed / 1000).toFixed(1)} s)` +
+          (caughtUpConnectMs != null ? `; caught-up members connect in at most ${caughtUpConnectMs.toFixed(0)} ms` : "") +
           (figures.unreadConnectMs != null ? `; connect with ${options.messages} unread ${figures.unreadConnectMs.toFixed(0)} ms` : ""),
       );
       return { label: choice.label, target: choice.kind, database: choice.database, figures, details: { seed, requests: items.length }, notes };

@@ -281,7 +281,7 @@ export class ConversationService {
       .select([
         // Operators count only the visitor's messages in support conversations.
         sql<number>`(select count(*) from messages x
-          where x.conversation_id = c.id and x.seq > coalesce(m.last_read_seq, sr.last_read_seq, 0)
+          where x.conversation_id = c.id and x.seq > coalesce(m.last_read_seq, sr.last_read_seq, 0) and x.seq <= c.last_seq
             and x.sender_id <> ${p.id} and x.deleted_at is null
             ${operator ? sql`and (c.kind <> 'support' or x.sender_id = c.created_by)` : sql``}
             and not exists (select 1 from hidden_messages h where h.message_id = x.id and h.user_id = ${p.id}))`.as(

@@ -17,8 +17,13 @@ function summaryQuery(db: Kysely<Database>, userId: Id) {
       "c.last_seq",
       "c.activity_at",
       "m.last_read_seq",
+      // `x.seq <= c.last_seq` holds for every message (the counter is
+      // taken in the same transaction as the insert); said, it gives
+      // PostgreSQL's generic plan (the batch pool's) a closed range to
+      // estimate, so it walks the index rather than the whole table when
+      // one conversation holds most messages.
       sql<number>`(select count(*) from messages x
-        where x.conversation_id = c.id and x.seq > m.last_read_seq
+        where x.conversation_id = c.id and x.seq > m.last_read_seq and x.seq <= c.last_seq
           and x.sender_id <> ${userId} and x.deleted_at is null
           and not exists (select 1 from hidden_messages h where h.message_id = x.id and h.user_id = ${userId}))`.as("unread"),
     ])
