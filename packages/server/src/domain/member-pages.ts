@@ -2,7 +2,6 @@ import { sql, type Kysely, type RawBuilder, type Selectable } from "kysely";
 import { BatchLoader } from "../storage/batch-loader.js";
 import { ROWS_AS_ARRAYS, type Storage } from "../storage/database.js";
 import type { Database, MessagesTable } from "../storage/schema.js";
-import { accessQuery, toAccessView, type AccessRow, type AccessView } from "./access.js";
 
 /** A page's message row; in a sync page, with when the reader hid it (if they did). */
 export type PageRow = Selectable<MessagesTable> & { hidden_at: string | null };
@@ -19,16 +18,20 @@ export interface MemberPageRequest {
   rows: number;
 }
 
-/** A member's page and the conversation as the same statement saw it. */
+/** A member's page and the conversation's counter as the same statement read it. */
 export interface MemberPage {
-  view: AccessView;
+  /** The conversation's `last_seq` in this statement's snapshot: every change up to it is in reach. */
+  lastSeq: number;
   rows: PageRow[];
 }
 
-/** Every column of a message, read in the page as `p_<column>`. */
-const MESSAGE_COLUMNS = Object.keys({
+/**
+ * The message columns a page reads, as `p_<column>`: every column but the
+ * conversation's id, which the request already holds (a string less to
+ * read per row).
+ */
+const PAGE_COLUMNS = Object.keys({
   id: true,
-  conversation_id: true,
   seq: true,
   rev_seq: true,
   sender_id: true,
@@ -43,54 +46,35 @@ const MESSAGE_COLUMNS = Object.keys({
   edited_at: true,
   deleted_at: true,
   reactions: true,
-} satisfies Record<keyof MessagesTable, true>) as Array<keyof MessagesTable>;
-
-const PAGE_COLUMNS = [...MESSAGE_COLUMNS, "hidden_at"] as const;
-
-/** Every column of an access row (the conversation, and the caller's membership as `m_<column>`). */
-const ACCESS_COLUMNS = Object.keys({
-  id: true,
-  kind: true,
-  ref: true,
-  direct_key: true,
-  title: true,
-  metadata: true,
-  status: true,
-  created_by: true,
-  created_at: true,
-  last_message_at: true,
-  activity_at: true,
-  last_seq: true,
-  m_user_id: true,
-  m_role: true,
-  m_joined_at: true,
-  m_last_read_seq: true,
-  m_last_read_at: true,
-  m_last_delivered_seq: true,
-} satisfies Record<keyof AccessRow, true>) as Array<keyof AccessRow>;
+  hidden_at: true,
+} satisfies Record<Exclude<keyof PageRow, "conversation_id">, true>) as Array<Exclude<keyof PageRow, "conversation_id">>;
 
 /**
  * Where each column is in a row of the batch, which comes as an array (see
  * `ROWS_AS_ARRAYS`): the request's `ord`, the page row's number `p_n`, the
- * access row (on a request's first row only), then the page row.
+ * conversation's `last_seq` (on a request's first row only), then the page
+ * row.
  */
 const ORD = 0;
 const ROW_NUMBER = 1;
-const ACCESS_AT = 2;
-const PAGE_AT = ACCESS_AT + ACCESS_COLUMNS.length;
+const LAST_SEQ = 2;
+const PAGE_AT = 3;
 const PAGE_INDEX = Object.fromEntries(PAGE_COLUMNS.map((c, j) => [c, PAGE_AT + j])) as Record<(typeof PAGE_COLUMNS)[number], number>;
 
 /** No seq is this high: a history page "before" it is the newest. */
 const NEWEST = Number.MAX_SAFE_INTEGER;
 
 /**
- * The page query for each request `k` of a batch, beside its access row `a`.
- * It reads nothing unless the caller is a member (`a.m_user_id`); PostgreSQL
- * checks that once per request, before the scan. `p_n` numbers the rows in
- * page order.
+ * The page query for each request `k` of a batch, beside its member row `a`
+ * (there is none unless the caller is a member, and then nothing is read).
+ * `p_n` numbers the rows in page order.
  */
 function pageQuery(kind: PageKind): RawBuilder<unknown> {
-  const columns = sql.raw(MESSAGE_COLUMNS.map((c) => `m.${c} as p_${c}`).join(", "));
+  const columns = sql.raw(
+    PAGE_COLUMNS.filter((c) => c !== "hidden_at")
+      .map((c) => `m.${c} as p_${c}`)
+      .join(", "),
+  );
   if (kind === "sync") {
     // The same keyset walk of (conversation_id, rev_seq) as `syncPageQuery`,
     // up to the counter this statement read: one snapshot, so every change
@@ -98,76 +82,64 @@ function pageQuery(kind: PageKind): RawBuilder<unknown> {
     return sql`select ${columns}, h.hidden_at as p_hidden_at, row_number() over (order by m.rev_seq asc) as p_n
       from messages m
       left join hidden_messages h on h.message_id = m.id and h.user_id = k.user_id
-      where a.m_user_id is not null and m.conversation_id = k.conversation_id
-        and m.rev_seq > k.cursor and m.rev_seq <= a.last_seq
+      where m.conversation_id = k.conversation_id and m.rev_seq > k.cursor and m.rev_seq <= a.last_seq
       order by m.rev_seq asc
       limit k.n`;
   }
   // As `historyPageQuery`: a keyset walk of (conversation_id, seq), newest first.
   return sql`select ${columns}, null::timestamptz as p_hidden_at, row_number() over (order by m.seq desc) as p_n
     from messages m
-    where a.m_user_id is not null and m.conversation_id = k.conversation_id and m.seq < k.cursor
+    where m.conversation_id = k.conversation_id and m.seq < k.cursor
       and not exists (select 1 from hidden_messages h where h.message_id = m.id and h.user_id = k.user_id)
     order by m.seq desc
     limit k.n`;
 }
 
 function pageLoader(db: Kysely<Database>, kind: PageKind): BatchLoader<MemberPageRequest, MemberPage | null> {
-  const access = accessQuery(db, sql.ref<string>("k.conversation_id"), sql.ref<string>("k.user_id"));
   const page = pageQuery(kind);
-  const headColumns = sql.raw(ACCESS_COLUMNS.map((c) => `head.${c}`).join(", "));
   const pageColumns = sql.raw(PAGE_COLUMNS.map((c) => `p.p_${c}`).join(", "));
   return new BatchLoader(async (keys) => {
-    // The access row goes out once per request, on its page's first row (or
-    // its only row, when the page is empty): repeated on every row, it was
-    // more of the result than the messages, and reading it cost the server
-    // more than the round trip it saves.
+    // Only what a member's page needs of the access check goes out: that
+    // there is a membership (a request without one has no rows at all) and
+    // the counter, once per request, on its page's first row (or its only
+    // row, when the page is empty). The full access row on every request
+    // was 18 columns of the 37; each column costs pg a parser per result
+    // and a field per row.
     const { rows } = await sql<unknown[]>`${sql.raw(ROWS_AS_ARRAYS)}
-      select k.ord, p.p_n, ${headColumns}, ${pageColumns}
+      select k.ord, p.p_n, head.last_seq, ${pageColumns}
       from unnest(
         ${keys.map((k) => k.conversationId)}::text[], ${keys.map((k) => k.userId)}::text[],
         ${keys.map((k) => k.cursor ?? (kind === "sync" ? 0 : NEWEST))}::bigint[], ${keys.map((k) => k.rows)}::int[]
       ) with ordinality as k(conversation_id, user_id, cursor, n, ord)
-      cross join lateral (${access}) a
+      cross join lateral (
+        select c.last_seq from conversations c
+        join members mb on mb.conversation_id = c.id and mb.user_id = k.user_id
+        where c.id = k.conversation_id
+      ) a
       left join lateral (${page}) p on true
-      left join lateral (select a.*) head on p.p_n is null or p.p_n = 1
+      left join lateral (select a.last_seq) head on p.p_n is null or p.p_n = 1
       order by k.ord, p.p_n`.execute(db);
     const pages: Array<MemberPage | null> = keys.map(() => null);
-    const strangers = new Set<number>();
     for (const row of rows) {
       const i = Number(row[ORD]) - 1;
-      if (strangers.has(i)) continue;
       let found = pages[i];
-      if (!found) {
-        const view = toAccessView(accessPart(row));
-        if (!view.member) {
-          strangers.add(i);
-          continue;
-        }
-        pages[i] = found = { view, rows: [] };
-      }
-      if (row[ROW_NUMBER] !== null) found.rows.push(messagePart(row));
+      if (!found) pages[i] = found = { lastSeq: Number(row[LAST_SEQ]), rows: [] };
+      if (row[ROW_NUMBER] !== null) found.rows.push(messagePart(row, keys[i]!.conversationId));
     }
     return pages;
   });
 }
 
-function accessPart(row: readonly unknown[]): AccessRow {
-  const access: Record<string, unknown> = {};
-  for (let j = 0; j < ACCESS_COLUMNS.length; j++) access[ACCESS_COLUMNS[j]!] = row[ACCESS_AT + j];
-  return access as AccessRow;
-}
-
 /** A page column of a batch row. */
-function at<C extends keyof PageRow>(row: readonly unknown[], column: C): PageRow[C] {
+function at<C extends (typeof PAGE_COLUMNS)[number]>(row: readonly unknown[], column: C): PageRow[C] {
   return row[PAGE_INDEX[column]] as PageRow[C];
 }
 
 /** Written out: a page has up to a hundred rows, and building these by computed names cost more than reading them. */
-function messagePart(row: readonly unknown[]): PageRow {
+function messagePart(row: readonly unknown[], conversationId: string): PageRow {
   return {
     id: at(row, "id"),
-    conversation_id: at(row, "conversation_id"),
+    conversation_id: conversationId,
     seq: at(row, "seq"),
     rev_seq: at(row, "rev_seq"),
     sender_id: at(row, "sender_id"),

@@ -395,7 +395,7 @@ export class MessageService {
    */
   async sync(p: Principal, conversationId: string, afterSeq: number, limit = DEFAULT_PAGE_LIMIT): Promise<SyncPage> {
     const page = await loadMemberPage(this.#storage, "sync", { conversationId, userId: p.id, cursor: afterSeq, rows: limit + 1 });
-    if (page) return this.#syncPage(page.rows, Number(page.view.conversation.last_seq), limit);
+    if (page) return this.#syncPage(page.rows, page.lastSeq, limit);
     return this.#onOneConnection((on) => this.#sync(p, conversationId, afterSeq, limit, on));
   }
 
