@@ -121,6 +121,44 @@ describe.each(topologies())("read state, typing, presence and limits on $name", 
     bob3.close();
   });
 
+  it("stores the name of each of many users connecting at once, a new name on reconnect, and when each was last seen", async () => {
+    const crowdIds = Array.from({ length: 12 }, (_, i) => `crowd${i}`);
+    const created = await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "group", members: ["watcher", ...crowdIds] } });
+    expect(created.status).toBe(201);
+    const conversationId: string = created.body.conversation.id;
+    const watcher = await t.connect("watcher", { name: "Watcher" });
+    ok(await watcher.call("conversation:open", { conversationId, limit: 0 }));
+    const names = async () =>
+      new Map(
+        ok(await watcher.call("conversation:open", { conversationId, limit: 0 })).members.map((m: { userId: string; name: string }) => [
+          m.userId,
+          m.name,
+        ]),
+      );
+
+    const crowd = await Promise.all(crowdIds.map((id) => t.connect(id, { name: `Person ${id}` })));
+    expect(await names()).toEqual(new Map([["watcher", "Watcher"], ...crowdIds.map((id): [string, string] => [id, `Person ${id}`])]));
+
+    // All of them leave at once: each one's going offline is stored, as the event said.
+    for (const socket of crowd) socket.close();
+    await expect
+      .poll(() => new Set(watcher.received("presence").filter((e) => e.online === false).map((e) => e.userId)).size, { timeout: 10_000 })
+      .toBe(crowdIds.length);
+    const told = new Map(
+      watcher
+        .received("presence")
+        .filter((e) => e.online === false)
+        .map((e) => [e.userId, e.lastSeenAt]),
+    );
+    const stored = ok(await watcher.call("presence:get", { userIds: crowdIds }));
+    expect(stored).toHaveLength(crowdIds.length);
+    for (const p of stored) expect(p).toEqual({ userId: p.userId, online: false, lastSeenAt: told.get(p.userId) });
+
+    const renamed = await t.connect("crowd3", { name: "Someone Else" });
+    expect((await names()).get("crowd3")).toBe("Someone Else");
+    renamed.close();
+  });
+
   it("limits sends per user, storing nothing over the limit, on sockets and REST", async () => {
     // A burst of 20 that refills slowly, so the count does not depend on how fast this machine is.
     await t.close();

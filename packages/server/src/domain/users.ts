@@ -1,8 +1,11 @@
 import type { User } from "@parley/protocol";
+import { sql } from "kysely";
 import type { CommitGroup } from "../storage/commit-group.js";
 import type { Storage } from "../storage/database.js";
+import { StatementMerger } from "../storage/merged-statements.js";
 import { isoNow, toJson, toUser } from "../storage/mappers.js";
 import type { Principal } from "./principal.js";
+import type { Db } from "./unit-of-work.js";
 
 /**
  * The `users` table: one row per user id seen, with name, avatar and roles
@@ -25,23 +28,10 @@ export class UserDirectory {
     if (principal.kind === "system") return;
     const profile = toJson([principal.name, principal.avatar, principal.roles]);
     if (this.#written.get(principal.id) === profile) return;
-    const now = isoNow();
-    await this.#group.run((trx) =>
-      trx
-        .insertInto("users")
-        .values({
-          id: principal.id,
-          name: principal.name,
-          avatar: principal.avatar,
-          roles: toJson(principal.roles),
-          created_at: now,
-          last_seen_at: now,
-        })
-        .onConflict((oc) =>
-          oc.column("id").doUpdateSet({ name: principal.name, avatar: principal.avatar, roles: toJson(principal.roles) }),
-        )
-        .execute(),
-    );
+    const row: ProfileRow = { id: principal.id, name: principal.name, avatar: principal.avatar, roles: toJson(principal.roles) };
+    await this.#group.run((db) => (this.#storage.sqlite ? upsertProfiles(db, [row], isoNow()) : profiles.add(db, row)), {
+      oneStatement: true,
+    });
     if (this.#written.size > 50_000) this.#written.clear();
     this.#written.set(principal.id, profile);
   }
@@ -72,6 +62,62 @@ export class UserDirectory {
 
   /** Marks when a user was last seen (their last socket went away). */
   async touchLastSeen(id: string, at: string = isoNow()): Promise<void> {
-    await this.#group.run((trx) => trx.updateTable("users").set({ last_seen_at: at }).where("id", "=", id).execute());
+    await this.#group.run(
+      (db) => (this.#storage.sqlite ? setLastSeen(db, [{ id, at }]) : lastSeens.add(db, { id, at })),
+      { oneStatement: true },
+    );
   }
 }
+
+/** A user's profile as the latest token gave it. */
+interface ProfileRow {
+  id: string;
+  name: string;
+  avatar: string | null;
+  /** JSON. */
+  roles: string;
+}
+
+/**
+ * Stores profiles, a new user seen `now`; one row per id (PostgreSQL refuses
+ * a statement that would update a row twice).
+ */
+async function upsertProfiles(db: Db, rows: readonly ProfileRow[], now: string): Promise<void> {
+  await db
+    .insertInto("users")
+    .values(rows.map((r) => ({ ...r, created_at: now, last_seen_at: now })))
+    .onConflict((oc) =>
+      oc.column("id").doUpdateSet((eb) => ({ name: eb.ref("excluded.name"), avatar: eb.ref("excluded.avatar"), roles: eb.ref("excluded.roles") })),
+    )
+    .execute();
+}
+
+async function setLastSeen(db: Db, seen: ReadonlyArray<{ id: string; at: string }>): Promise<void> {
+  if (seen.length === 1) {
+    await db.updateTable("users").set({ last_seen_at: seen[0]!.at }).where("id", "=", seen[0]!.id).execute();
+    return;
+  }
+  await sql`update users set last_seen_at = v.at
+    from unnest(${seen.map((s) => s.id)}::text[], ${seen.map((s) => s.at)}::timestamptz[]) as v(id, at)
+    where users.id = v.id`.execute(db);
+}
+
+/** The last of each id's items. */
+function lastPerId<T extends { id: string }>(items: readonly T[]): T[] {
+  return [...new Map(items.map((i) => [i.id, i])).values()];
+}
+
+/**
+ * On PostgreSQL the users' writes of a connect or disconnect burst (a
+ * reconnect storm, a restart) that share a commit group are one statement
+ * each, not one round trip per user.
+ */
+const profiles = new StatementMerger<ProfileRow, void>(async (db, batch) => {
+  await upsertProfiles(db, lastPerId(batch.map((b) => b.item)), isoNow());
+  for (const b of batch) b.resolve();
+});
+
+const lastSeens = new StatementMerger<{ id: string; at: string }, void>(async (db, batch) => {
+  await setLastSeen(db, lastPerId(batch.map((b) => b.item)));
+  for (const b of batch) b.resolve();
+});

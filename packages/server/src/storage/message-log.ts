@@ -4,6 +4,7 @@ import type { Message, MessageType } from "@parley/protocol";
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from "kysely";
 import type SqliteDatabase from "better-sqlite3";
 import { preparedStatement } from "./database.js";
+import { StatementMerger } from "./merged-statements.js";
 import { isoNow, toJson, toMessage } from "./mappers.js";
 import type { ConversationsTable, Database, MessagesTable } from "./schema.js";
 
@@ -222,31 +223,16 @@ export function appendAsMember(db: Db, sqlite: SqliteDatabase.Database | null, i
   return queueAppend(db, { input, withMembers: true, asMember: true }) as Promise<MemberSentMessage | null>;
 }
 
-function queueAppend(db: Db, item: Omit<PendingAppend, "resolve" | "reject">): Promise<SentMessage | null> {
-  let batch = appendBatches.get(db);
-  if (!batch) {
-    const fresh: PendingAppend[] = [];
-    appendBatches.set(db, fresh);
-    batch = fresh;
-    // Sends of one group reach here within a few microtasks of each other:
-    // a tick callback runs once those have all run, before the event loop
-    // turns to other I/O (a send that reaches here later, after I/O of its
-    // own, goes in a statement of its own in the same transaction).
-    process.nextTick(() => {
-      appendBatches.delete(db);
-      void appendBatch(db, fresh);
-    });
-  }
-  return new Promise<SentMessage | null>((resolve, reject) => batch.push({ ...item, resolve, reject }));
+function queueAppend(db: Db, item: AppendItem): Promise<SentMessage | null> {
+  return appends.add(db, item);
 }
 
-interface PendingAppend {
+/** One send of an append statement: the message, and what the statement does with it. */
+export interface AppendItem {
   input: NewMessage;
   withMembers: boolean;
   /** Store it only if the sender is a member and the conversation open; return the conversation. */
   asMember: boolean;
-  resolve: (sent: SentMessage | null) => void;
-  reject: (err: unknown) => void;
 }
 
 /** The conversation's columns the append returns for {@link appendAsMember}, as `c_<column>`. */
@@ -265,12 +251,6 @@ const CONVERSATION_COLUMNS = [
 
 type ConversationColumns = { [K in (typeof CONVERSATION_COLUMNS)[number] as `c_${K}`]: Selectable<ConversationsTable>[K] | null };
 type AppendedRow = Selectable<MessagesTable> & { member_ids: string[] | null } & ConversationColumns;
-
-/** Appends waiting for their statement, per transaction. */
-const appendBatches = new WeakMap<Db, PendingAppend[]>();
-
-/** One send of an append statement: the message, and what the statement does with it. */
-export type AppendItem = Pick<PendingAppend, "input" | "withMembers" | "asMember">;
 
 /**
  * The statement that stores a group's sends at `now`, the message of
@@ -351,23 +331,19 @@ export function appendStatement(batch: readonly AppendItem[], ids: readonly stri
     from numbered n`;
 }
 
-async function appendBatch(db: Db, batch: PendingAppend[]): Promise<void> {
-  const ids = batch.map((b) => b.input.id ?? newMessageId());
-  let rows: AppendedRow[];
-  try {
-    ({ rows } = await appendStatement(batch, ids, isoNow()).execute(db));
-  } catch (err) {
-    for (const b of batch) b.reject(err);
-    return;
-  }
+/** Sends that reach one transaction together, stored by one append statement. */
+const appends = new StatementMerger<AppendItem, SentMessage | null>(async (db, batch) => {
+  const items = batch.map((b) => b.item);
+  const ids = items.map((b) => b.input.id ?? newMessageId());
+  const { rows } = await appendStatement(items, ids, isoNow()).execute(db);
   const byId = new Map(rows.map((row) => [row.id, row]));
-  batch.forEach((b, i) => {
+  batch.forEach(({ item, resolve, reject }, i) => {
     const row = byId.get(ids[i]!);
-    if (!row && (b.input.clientId != null || b.asMember)) return b.resolve(null);
-    if (!row) return b.reject(new Error(`no conversation ${b.input.conversationId} to append to`));
+    if (!row && (item.input.clientId != null || item.asMember)) return resolve(null);
+    if (!row) return reject(new Error(`no conversation ${item.input.conversationId} to append to`));
     const { member_ids, ...rest } = row;
     const message = toMessage(rest);
-    if (!b.asMember) return b.resolve({ message, memberIds: member_ids });
+    if (!item.asMember) return resolve({ message, memberIds: member_ids });
     const conversation: Selectable<ConversationsTable> = {
       id: message.conversationId,
       kind: row.c_kind!,
@@ -384,9 +360,9 @@ async function appendBatch(db: Db, batch: PendingAppend[]): Promise<void> {
       last_seq: message.seq,
     };
     const sent: MemberSentMessage = { message, memberIds: member_ids, conversation };
-    b.resolve(sent);
+    resolve(sent);
   });
-}
+});
 
 /** Re-reads one message. */
 export async function findMessage(db: Db, conversationId: string, messageId: string): Promise<Message | null> {
