@@ -139,6 +139,11 @@ describe.each(topologies())("read state, typing, presence and limits on $name", 
     const crowd = await Promise.all(crowdIds.map((id) => t.connect(id, { name: `Person ${id}` })));
     expect(await names()).toEqual(new Map([["watcher", "Watcher"], ...crowdIds.map((id): [string, string] => [id, `Person ${id}`])]));
 
+    // Two more tabs of one of them at once, each token with another name: both connect, one name is stored.
+    const tabs = await Promise.all([t.connect("crowd0", { name: "Tab A" }), t.connect("crowd0", { name: "Tab B" })]);
+    expect(["Tab A", "Tab B"]).toContain((await names()).get("crowd0"));
+    for (const tab of tabs) tab.close();
+
     // All of them leave at once: each one's going offline is stored, as the event said.
     for (const socket of crowd) socket.close();
     await expect

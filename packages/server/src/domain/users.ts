@@ -29,7 +29,7 @@ export class UserDirectory {
     const profile = toJson([principal.name, principal.avatar, principal.roles]);
     if (this.#written.get(principal.id) === profile) return;
     const row: ProfileRow = { id: principal.id, name: principal.name, avatar: principal.avatar, roles: toJson(principal.roles) };
-    await this.#group.run((db) => (this.#storage.sqlite ? upsertProfiles(db, [row], isoNow()) : profiles.add(db, row)), {
+    await this.#group.run((db) => (this.#storage.sqlite ? upsertProfile(db, row, isoNow()) : profiles.add(db, row)), {
       oneStatement: true,
     });
     if (this.#written.size > 50_000) this.#written.clear();
@@ -78,20 +78,30 @@ interface ProfileRow {
   roles: string;
 }
 
-/**
- * Stores profiles, a new user seen `now`; one row per id (PostgreSQL refuses
- * a statement that would update a row twice).
- */
-async function upsertProfiles(db: Db, rows: readonly ProfileRow[], now: string): Promise<void> {
+/** Stores a profile, a new user seen `now` (SQLite; one statement per user costs no round trip there). */
+async function upsertProfile(db: Db, row: ProfileRow, now: string): Promise<void> {
   await db
     .insertInto("users")
-    .values(rows.map((r) => ({ ...r, created_at: now, last_seen_at: now })))
-    .onConflict((oc) =>
-      oc.column("id").doUpdateSet((eb) => ({ name: eb.ref("excluded.name"), avatar: eb.ref("excluded.avatar"), roles: eb.ref("excluded.roles") })),
-    )
+    .values({ ...row, created_at: now, last_seen_at: now })
+    .onConflict((oc) => oc.column("id").doUpdateSet({ name: row.name, avatar: row.avatar, roles: row.roles }))
     .execute();
 }
 
+/**
+ * Stores profiles, the new users seen `now` (PostgreSQL): one statement
+ * whose text is the same for any number of rows (the batch pool prepares
+ * each text once), one row per id (PostgreSQL refuses a statement that
+ * would update a row twice).
+ */
+async function upsertProfiles(db: Db, rows: readonly ProfileRow[], now: string): Promise<void> {
+  await sql`insert into users (id, name, avatar, roles, created_at, last_seen_at)
+    select v.id, v.name, v.avatar, v.roles, ${now}::timestamptz, ${now}::timestamptz
+    from unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.name)}::text[],
+      ${rows.map((r) => r.avatar)}::text[], ${rows.map((r) => r.roles)}::jsonb[]) as v(id, name, avatar, roles)
+    on conflict (id) do update set name = excluded.name, avatar = excluded.avatar, roles = excluded.roles`.execute(db);
+}
+
+/** Stores when users were last seen; more than one only on PostgreSQL. */
 async function setLastSeen(db: Db, seen: ReadonlyArray<{ id: string; at: string }>): Promise<void> {
   if (seen.length === 1) {
     await db.updateTable("users").set({ last_seen_at: seen[0]!.at }).where("id", "=", seen[0]!.id).execute();
@@ -102,9 +112,13 @@ async function setLastSeen(db: Db, seen: ReadonlyArray<{ id: string; at: string 
     where users.id = v.id`.execute(db);
 }
 
-/** The last of each id's items. */
+/**
+ * The last of each id's items, in id order: two nodes writing overlapping
+ * users lock their rows in the same order, so they wait for each other
+ * rather than deadlock.
+ */
 function lastPerId<T extends { id: string }>(items: readonly T[]): T[] {
-  return [...new Map(items.map((i) => [i.id, i])).values()];
+  return [...new Map(items.map((i) => [i.id, i])).values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /**

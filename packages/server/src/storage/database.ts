@@ -126,9 +126,9 @@ function run(client: pg.PoolClient, config: pg.QueryConfig): Promise<pg.QueryRes
  * PostgreSQL as arrays of column values, in the order of its select list,
  * not as objects keyed by column name. pg builds each object row by copying
  * a template object and assigning every column by name; for the batched
- * history and sync pages (37 columns, up to a hundred rows) pg's result
- * parsing was a fifth of the server's time in a profiled run of 4,000
- * history requests (1.2 s), and 0.5 s with arrays. Kysely hands such rows
+ * history and sync pages (then 37 columns, up to a hundred rows) pg's
+ * result parsing was a fifth of the server's time in a profiled run of
+ * 4,000 history requests (1.2 s), and 0.5 s with arrays. Kysely hands such rows
  * through untouched; the statement's reader maps them by position.
  * PostgreSQL only: SQLite's driver ignores the comment and returns objects,
  * so only statements that run on PostgreSQL alone (see `member-pages.ts`)

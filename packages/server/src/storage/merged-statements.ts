@@ -38,9 +38,11 @@ export class StatementMerger<T, R> {
       // before the event loop turns to other I/O.
       process.nextTick(() => {
         this.#pending.delete(db);
-        this.#run(db, fresh).catch((err: unknown) => {
-          for (const m of fresh) m.reject(err);
-        });
+        Promise.resolve()
+          .then(() => this.#run(db, fresh))
+          .catch((err: unknown) => {
+            for (const m of fresh) m.reject(err);
+          });
       });
     }
     return new Promise<R>((resolve, reject) => batch.push({ item, resolve, reject }));
