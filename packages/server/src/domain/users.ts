@@ -29,9 +29,11 @@ export class UserDirectory {
     const profile = toJson([principal.name, principal.avatar, principal.roles]);
     if (this.#written.get(principal.id) === profile) return;
     const row: ProfileRow = { id: principal.id, name: principal.name, avatar: principal.avatar, roles: toJson(principal.roles) };
-    await this.#group.run((db) => (this.#storage.sqlite ? upsertProfile(db, row, isoNow()) : profiles.add(db, row)), {
-      oneStatement: true,
-    });
+    // One statement per user, in the commit group's transaction: merged
+    // into one statement per group (as last-seen times are), first connects
+    // went slower, not faster (PostgreSQL, 10,000 connects, three
+    // alternating pairs: 467 to 497 a second against 515 to 560).
+    await this.#group.run((db) => upsertProfile(db, row, isoNow()));
     if (this.#written.size > 50_000) this.#written.clear();
     this.#written.set(principal.id, profile);
   }
@@ -78,27 +80,13 @@ interface ProfileRow {
   roles: string;
 }
 
-/** Stores a profile, a new user seen `now` (SQLite; one statement per user costs no round trip there). */
+/** Stores a profile, a new user seen `now`. */
 async function upsertProfile(db: Db, row: ProfileRow, now: string): Promise<void> {
   await db
     .insertInto("users")
     .values({ ...row, created_at: now, last_seen_at: now })
     .onConflict((oc) => oc.column("id").doUpdateSet({ name: row.name, avatar: row.avatar, roles: row.roles }))
     .execute();
-}
-
-/**
- * Stores profiles, the new users seen `now` (PostgreSQL): one statement
- * whose text is the same for any number of rows (the batch pool prepares
- * each text once), one row per id (PostgreSQL refuses a statement that
- * would update a row twice).
- */
-async function upsertProfiles(db: Db, rows: readonly ProfileRow[], now: string): Promise<void> {
-  await sql`insert into users (id, name, avatar, roles, created_at, last_seen_at)
-    select v.id, v.name, v.avatar, v.roles, ${now}::timestamptz, ${now}::timestamptz
-    from unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.name)}::text[],
-      ${rows.map((r) => r.avatar)}::text[], ${rows.map((r) => r.roles)}::jsonb[]) as v(id, name, avatar, roles)
-    on conflict (id) do update set name = excluded.name, avatar = excluded.avatar, roles = excluded.roles`.execute(db);
 }
 
 /** Stores when users were last seen; more than one only on PostgreSQL. */
@@ -122,15 +110,10 @@ function lastPerId<T extends { id: string }>(items: readonly T[]): T[] {
 }
 
 /**
- * On PostgreSQL the users' writes of a connect or disconnect burst (a
- * reconnect storm, a restart) that share a commit group are one statement
- * each, not one round trip per user.
+ * On PostgreSQL the last-seen times of a disconnect burst (a reconnect
+ * storm, a deploy) that share a commit group are one statement, not one
+ * round trip per user.
  */
-const profiles = new StatementMerger<ProfileRow, void>(async (db, batch) => {
-  await upsertProfiles(db, lastPerId(batch.map((b) => b.item)), isoNow());
-  for (const b of batch) b.resolve();
-});
-
 const lastSeens = new StatementMerger<{ id: string; at: string }, void>(async (db, batch) => {
   await setLastSeen(db, lastPerId(batch.map((b) => b.item)));
   for (const b of batch) b.resolve();
