@@ -28,12 +28,26 @@ export class UserDirectory {
     if (principal.kind === "system") return;
     const profile = toJson([principal.name, principal.avatar, principal.roles]);
     if (this.#written.get(principal.id) === profile) return;
-    const row: ProfileRow = { id: principal.id, name: principal.name, avatar: principal.avatar, roles: toJson(principal.roles) };
+    const now = isoNow();
     // One statement per user, in the commit group's transaction: merged
     // into one statement per group (as last-seen times are), first connects
-    // went slower, not faster (PostgreSQL, 10,000 connects, three
-    // alternating pairs: 467 to 497 a second against 515 to 560).
-    await this.#group.run((db) => upsertProfile(db, row, isoNow()));
+    // went slower, not faster (bench/README.md, item 34).
+    await this.#group.run((trx) =>
+      trx
+        .insertInto("users")
+        .values({
+          id: principal.id,
+          name: principal.name,
+          avatar: principal.avatar,
+          roles: toJson(principal.roles),
+          created_at: now,
+          last_seen_at: now,
+        })
+        .onConflict((oc) =>
+          oc.column("id").doUpdateSet({ name: principal.name, avatar: principal.avatar, roles: toJson(principal.roles) }),
+        )
+        .execute(),
+    );
     if (this.#written.size > 50_000) this.#written.clear();
     this.#written.set(principal.id, profile);
   }
@@ -69,24 +83,6 @@ export class UserDirectory {
       { oneStatement: true },
     );
   }
-}
-
-/** A user's profile as the latest token gave it. */
-interface ProfileRow {
-  id: string;
-  name: string;
-  avatar: string | null;
-  /** JSON. */
-  roles: string;
-}
-
-/** Stores a profile, a new user seen `now`. */
-async function upsertProfile(db: Db, row: ProfileRow, now: string): Promise<void> {
-  await db
-    .insertInto("users")
-    .values({ ...row, created_at: now, last_seen_at: now })
-    .onConflict((oc) => oc.column("id").doUpdateSet({ name: row.name, avatar: row.avatar, roles: row.roles }))
-    .execute();
 }
 
 /** Stores when users were last seen; more than one only on PostgreSQL. */

@@ -203,7 +203,7 @@ export async function appendSentMessage(
   withMembers: boolean,
 ): Promise<SentMessage | null> {
   if (sqlite) return appendOnSqlite(sqlite, input, withMembers);
-  return queueAppend(db, { input, withMembers, asMember: false });
+  return appends.add(db, { input, withMembers, asMember: false });
 }
 
 /**
@@ -220,11 +220,7 @@ export async function appendSentMessage(
  */
 export function appendAsMember(db: Db, sqlite: SqliteDatabase.Database | null, input: NewMessage): Promise<MemberSentMessage | null> {
   if (sqlite) return Promise.resolve(appendAsMemberOnSqlite(sqlite, input));
-  return queueAppend(db, { input, withMembers: true, asMember: true }) as Promise<MemberSentMessage | null>;
-}
-
-function queueAppend(db: Db, item: AppendItem): Promise<SentMessage | null> {
-  return appends.add(db, item);
+  return appends.add(db, { input, withMembers: true, asMember: true }) as Promise<MemberSentMessage | null>;
 }
 
 /** One send of an append statement: the message, and what the statement does with it. */
