@@ -63,33 +63,45 @@ describe.each(topologies())("identity and authorization on $name", (topology) =>
   });
 
   it("accepts only HS256 tokens signed with the secret, valid now within five seconds", async () => {
-    const secret = new TextEncoder().encode(JWT_SECRET);
     const now = Math.floor(Date.now() / 1000);
-    const claims = { sub: "alice", name: "Alice", exp: now + 600 };
-    const sign = (alg: string, payload: Record<string, unknown> = claims) => new SignJWT(payload).setProtectedHeader({ alg }).sign(secret);
     const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
     const refused = async (token: string) => (await connectError(t.url, token)).data;
+    // Parley's own secret, and a trusted issuer's (whose tokens carry its iss).
+    for (const { secret, iss, id } of [
+      { secret: JWT_SECRET, iss: undefined, id: "alice" },
+      { secret: ISSUERS[0]!.secret, iss: ISSUERS[0]!.iss, id: "user:alice" },
+    ]) {
+      const claims = { sub: "alice", name: "Alice", exp: now + 600, ...(iss ? { iss } : {}) };
+      const sign = (alg: string, payload: Record<string, unknown> = claims) =>
+        new SignJWT(payload).setProtectedHeader({ alg }).sign(new TextEncoder().encode(secret));
 
-    // Another HMAC algorithm with the same secret, and an unsigned token.
-    expect(await refused(await sign("HS512"))).toMatchObject({ code: "unauthenticated", details: { reason: "invalid" } });
-    expect(await refused(`${base64url({ alg: "none" })}.${base64url(claims)}.`)).toMatchObject({ details: { reason: "invalid" } });
-    // A signed token whose claims were changed afterwards.
-    const [header, , signature] = (await sign("HS256")).split(".");
-    const tampered = `${header}.${base64url({ ...claims, sub: "mallory" })}.${signature}`;
-    expect(await refused(tampered)).toMatchObject({ details: { reason: "invalid" } });
-    // Not valid before a minute from now; expired a minute ago, or expiring in a string.
-    expect(await refused(await sign("HS256", { ...claims, nbf: now + 60 }))).toMatchObject({ details: { reason: "invalid" } });
-    expect(await refused(await sign("HS256", { ...claims, exp: now - 60 }))).toMatchObject({ details: { reason: "expired" } });
-    expect(await refused(await sign("HS256", { ...claims, exp: String(now + 600) }))).toMatchObject({ details: { reason: "invalid" } });
+      // Another HMAC algorithm with the same secret, and an unsigned token.
+      for (const alg of ["HS384", "HS512"]) {
+        expect(await refused(await sign(alg)), alg).toMatchObject({ code: "unauthenticated", details: { reason: "invalid" } });
+      }
+      expect(await refused(`${base64url({ alg: "none" })}.${base64url(claims)}.`)).toMatchObject({ details: { reason: "invalid" } });
+      // A signed token whose claims were changed afterwards.
+      const [header, , signature] = (await sign("HS256")).split(".");
+      const tampered = `${header}.${base64url({ ...claims, sub: "mallory" })}.${signature}`;
+      expect(await refused(tampered)).toMatchObject({ details: { reason: "invalid" } });
+      // Not valid for another 10 s; expired 10 s ago; claims of the wrong type; no exp.
+      expect(await refused(await sign("HS256", { ...claims, nbf: now + 10 }))).toMatchObject({ details: { reason: "invalid" } });
+      expect(await refused(await sign("HS256", { ...claims, exp: now - 10 }))).toMatchObject({ details: { reason: "expired" } });
+      expect(await refused(await sign("HS256", { ...claims, exp: String(now + 600) }))).toMatchObject({ details: { reason: "invalid" } });
+      expect(await refused(await sign("HS256", { ...claims, iat: "yesterday" }))).toMatchObject({ details: { reason: "invalid" } });
+      const { exp: _exp, ...noExp } = claims;
+      expect(await refused(await sign("HS256", noExp))).toMatchObject({ details: { reason: "invalid" } });
 
-    // Clocks a few seconds apart: a token valid from a moment from now, or
-    // (over REST, where nothing ends a session at exp) just expired, still passes.
-    const moment = Math.floor(Date.now() / 1000);
-    const early = await connectWithToken(t.url, await sign("HS256", { ...claims, nbf: moment + 2 }));
-    expect(early.session.user).toMatchObject({ id: "alice", name: "Alice" });
-    early.socket.disconnect();
-    const late = await t.request("GET", "/v1/me", { auth: await sign("HS256", { ...claims, exp: moment - 2 }) });
-    expect(late.body.user).toMatchObject({ id: "alice", name: "Alice" });
+      // Clocks a few seconds apart: a token valid from a moment from now, or
+      // (over REST, where nothing ends a session at exp) just expired, still
+      // passes; so does a token read with its line ending.
+      const moment = Math.floor(Date.now() / 1000);
+      const early = await connectWithToken(t.url, `${await sign("HS256", { ...claims, nbf: moment + 2 })}\n`);
+      expect(early.session.user).toMatchObject({ id, name: "Alice" });
+      early.socket.disconnect();
+      const late = await t.request("GET", "/v1/me", { auth: await sign("HS256", { ...claims, exp: moment - 2 }) });
+      expect(late.body.user).toMatchObject({ id, name: "Alice" });
+    }
   });
 
   it("keeps users of two issuers with the same sub apart", async () => {

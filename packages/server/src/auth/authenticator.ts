@@ -104,7 +104,9 @@ export class Authenticator {
   }
 
   /** Verifies a user JWT. Throws `unauthenticated` with reason `missing`, `invalid` or `expired`. */
-  async verifyToken(token: string | undefined | null): Promise<Principal> {
+  async verifyToken(given: string | undefined | null): Promise<Principal> {
+    // A token read from a file or an environment variable may end in a newline.
+    const token = given?.trim();
     if (!token) throw authError("missing", "A token is required");
     let unverified: JWTPayload;
     try {
@@ -121,6 +123,8 @@ export class Authenticator {
     } catch (err) {
       throw refusal(err);
     }
+    // Parley reads no iat, but a token that has one says when it was issued, as a number.
+    if (payload.iat !== undefined && typeof payload.iat !== "number") throw authError("invalid", "The iat claim is not a number");
 
     const sub = typeof payload.sub === "string" && payload.sub.length > 0 ? payload.sub : null;
     if (!sub) throw authError("invalid", "The token has no sub claim");
