@@ -157,7 +157,10 @@ describe.each(topologies())("read state, typing, presence and limits on $name", 
     );
     const stored = ok(await watcher.call("presence:get", { userIds: crowdIds }));
     expect(stored).toHaveLength(crowdIds.length);
-    for (const p of stored) expect(p).toEqual({ userId: p.userId, online: false, lastSeenAt: told.get(p.userId) });
+    for (const p of stored) {
+      expect(typeof told.get(p.userId), p.userId).toBe("string");
+      expect(p).toEqual({ userId: p.userId, online: false, lastSeenAt: told.get(p.userId) });
+    }
 
     const renamed = await t.connect("crowd3", { name: "Someone Else" });
     expect((await names()).get("crowd3")).toBe("Someone Else");

@@ -18,7 +18,7 @@ function summaryQuery(db: Kysely<Database>, userId: Id) {
       "c.activity_at",
       "m.last_read_seq",
       // `x.seq <= c.last_seq` holds for every message (the counter is
-      // taken in the same transaction as the insert); said, it gives
+      // taken in the same transaction as the insert). Written out, it gives
       // PostgreSQL's generic plan (the batch pool's) a closed range to
       // estimate, so it walks the index rather than the whole table when
       // one conversation holds most messages.
