@@ -39,6 +39,17 @@ describe.each(topologies())("search, support desk, stats, guests and erasure on 
     expect((await t.request("GET", `/v1/search?q=invoice&conversationId=${theirs}`, { auth: alice.token })).status).toBe(403);
     const odd = await t.request("GET", `/v1/search?q=${encodeURIComponent('"NEAR( -lunch* OR')}`, { auth: alice.token });
     expect(odd.status).toBe(200);
+    // Nothing but quotes: no word to look for, so no hits rather than an error.
+    for (const q of ['"', '"" ""', ' " ']) {
+      const quotes = await t.request("GET", `/v1/search?q=${encodeURIComponent(q)}`, { auth: alice.token });
+      expect(quotes.status, q).toBe(200);
+      expect(quotes.body, q).toEqual({ results: [], nextCursor: null });
+    }
+    const quoted = await t.request("GET", `/v1/search?q=${encodeURIComponent('"invoice"')}`, { auth: alice.token });
+    expect(quoted.body.results.map((r: { message: Message }) => r.message.text)).toEqual([
+      "Second INVOICE, sorry",
+      "The invoice for March is attached",
+    ]);
   });
 
   it("runs the support desk: a guest opens, two operators see it unread, one answers, the other sees the answer", async () => {

@@ -22,14 +22,16 @@ export interface SearchResult {
   snippet: string;
 }
 
-/** Words of a query, each quoted for FTS5 so no input is read as query syntax. */
-function ftsQuery(q: string): string {
-  return q
+/**
+ * Words of a query, each quoted for FTS5 so no input is read as query syntax;
+ * `null` when nothing but quotes was typed (FTS5 refuses an empty query).
+ */
+function ftsQuery(q: string): string | null {
+  const words = q
     .split(/\s+/)
     .map((w) => w.replace(/"/g, ""))
-    .filter(Boolean)
-    .map((w) => `"${w}"`)
-    .join(" ");
+    .filter(Boolean);
+  return words.length > 0 ? words.map((w) => `"${w}"`).join(" ") : null;
 }
 
 /**
@@ -50,6 +52,7 @@ export class SearchService {
     const words = input.q.trim();
     if (!words) throw invalid("q is empty");
 
+    const match = this.#storage.dialect === "sqlite" ? ftsQuery(words) : words;
     let scope: RawBuilder<unknown>;
     if (input.conversationId !== undefined) {
       assertRead(p, await loadAccess(this.#storage, p, input.conversationId));
@@ -63,6 +66,8 @@ export class SearchService {
       const [at, id] = decode(input.cursor);
       after = sql` and (m.created_at < ${at} or (m.created_at = ${at} and m.id < ${id}))`;
     }
+    // A query of only quotes has no word to look for: no hits, as on PostgreSQL.
+    if (match === null) return { results: [], nextCursor: null };
     const common = sql`m.deleted_at is null and m.type <> 'system'
       and ${scope}${after}
       and not exists (select 1 from hidden_messages h where h.message_id = m.id and h.user_id = ${p.id})`;
@@ -71,7 +76,7 @@ export class SearchService {
       this.#storage.dialect === "sqlite"
         ? sql<MessagesTable & { snippet: string }>`select m.*, snippet(messages_fts, 0, '**', '**', '…', 16) as snippet
             from messages_fts join messages m on m.rowid = messages_fts.rowid
-            where messages_fts match ${ftsQuery(words)} and ${common}
+            where messages_fts match ${match} and ${common}
             order by m.created_at desc, m.id desc limit ${limit + 1}`
         : sql<MessagesTable & { snippet: string }>`select m.*, ts_headline('simple', m.text, q,
               'StartSel=**, StopSel=**, MaxWords=24, MinWords=8, ShortWord=2') as snippet
