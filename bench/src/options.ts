@@ -112,7 +112,7 @@ Sizes:
   --rounds <n>               fanout: times each column is measured, the columns taking turns (3);
                              each reports its round with the median sustained rate
   --p99-limit <ms>           a step holds while p99 stays at or under this (50)
-  --text-bytes <n>           bytes of text per fanout message (64)
+  --text-bytes <n>           bytes of text per fanout message, everyday words (64)
   --messages <n>             history: messages in the conversation (1000000)
   --samples <n>              history: requests per depth (1000)
   --seed-batch <n>           history: rows per INSERT while seeding (50000)

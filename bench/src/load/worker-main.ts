@@ -3,6 +3,7 @@ import type { Ack, ClientToServerEvents, Message, ServerToClientEvents, SessionI
 import { SignJWT } from "jose";
 import { io, type Socket } from "socket.io-client";
 import { serveRpc, sendNotice } from "../process/rpc.js";
+import { chatTexts } from "./chat-text.js";
 import { Histogram } from "../stats/histogram.js";
 import { readProcessStats } from "../targets/target-spec.js";
 import type {
@@ -186,12 +187,15 @@ const countLate: MessageSink = () => {
   lateDeliveries++;
 };
 
+/** Distinct texts a worker sends in a step, in turn. */
+const TEXTS_PER_STEP = 512;
+
 async function fanoutStep(params: FanoutStepParams): Promise<FanoutStepResult> {
   const { worker } = settings();
   const senders = clients.filter((c) => c.socket.connected && c.user.conversations.length > 0);
   if (senders.length === 0) throw new Error("no connected clients to send from");
   const prefix = `${worker}.${params.step}.`;
-  const text = "x".repeat(Math.max(1, params.textBytes));
+  const texts = chatTexts(Math.max(1, params.textBytes), TEXTS_PER_STEP, params.step * 1009 + worker);
   const inFlight = new Map<string, InFlight>();
   const latency = new Histogram();
   const ackLatency = new Histogram();
@@ -244,7 +248,7 @@ async function fanoutStep(params: FanoutStepParams): Promise<FanoutStepResult> {
     sendLag.record(now - (started + (sent / params.rate) * 1000));
     (client.socket.timeout(params.durationMs + params.drainMs) as unknown as LooseEmitter).emit(
       "message:send",
-      { conversationId, clientId, text },
+      { conversationId, clientId, text: texts[sent % TEXTS_PER_STEP] },
       (err, response) => {
         if (!err && response.ok) {
           m.ack = "ok";

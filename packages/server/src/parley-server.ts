@@ -103,7 +103,7 @@ export async function createParleyServer(config: Config, options: CreateServerOp
     ...(adapter ? { adapter } : {}),
   });
   const webhooks = new WebhookDispatcher(config, storage, http.log, metrics);
-  const upkeep = await startPostgresUpkeep(storage, (err) => http.log.warn({ err }, "vacuum of Parley's tables failed"));
+  const upkeep = await startPostgresUpkeep(storage, (err) => http.log.warn({ err }, "upkeep of Parley's tables (vacuum, text index) failed"));
   if (upkeep.vacuuming) {
     http.log.info("autovacuum is off on this PostgreSQL server: Parley vacuums the tables it updates on every message itself");
   }

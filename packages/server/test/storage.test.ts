@@ -34,7 +34,7 @@ describe.each(backends())("storage on $name", (backend) => {
   it("migrates once and is a no-op the second time", async () => {
     const storage = openStorage(await backend.create());
     try {
-      expect(await migrateToLatest(storage)).toEqual(["0001-initial", "0002-conversation-life", "0003-send-path", "0004-text-index-after-commit"]);
+      expect(await migrateToLatest(storage)).toEqual(["0001-initial", "0002-conversation-life", "0003-send-path", "0004-text-index-after-commit", "0005-text-index-pending-list"]);
       expect(await migrateToLatest(storage)).toEqual([]);
     } finally {
       await storage.destroy();
@@ -341,7 +341,7 @@ describe.each(backends())("storage on $name", (backend) => {
   it("vacuums its hot tables itself when the server's autovacuum is off (PostgreSQL)", async () => {
     const { storage, domain } = await open();
     try {
-      const upkeep = await startPostgresUpkeep(storage, (err) => expect.fail(String(err)), 100);
+      const upkeep = await startPostgresUpkeep(storage, (err) => expect.fail(String(err)), { vacuumMs: 100, textIndexMergeMs: 100 });
       if (storage.dialect === "sqlite") {
         expect(upkeep.vacuuming).toBe(false);
         return;
@@ -361,6 +361,43 @@ describe.each(backends())("storage on $name", (backend) => {
       // Sends go on as before while it runs and after it stopped.
       expect((await domain.messages.send(user("b"), conversation.id, { text: "after" })).message.seq).toBe(21);
     } finally {
+      await storage.destroy();
+    }
+  });
+
+  it("sends new words to the text index's pending list and merges it in the background (PostgreSQL)", async () => {
+    const { storage, domain } = await open();
+    if (storage.dialect === "sqlite") {
+      await storage.destroy();
+      return;
+    }
+    const upkeep = await startPostgresUpkeep(storage, (err) => expect.fail(String(err)), { textIndexMergeMs: 60_000_000 });
+    /** Merges what is pending now; the number of list pages it moved into the index. */
+    const mergePending = async () =>
+      Number((await sql<{ pages: string }>`select gin_clean_pending_list('messages_text_search'::regclass) as pages`.execute(storage.db)).rows[0]!.pages);
+    try {
+      const options = await sql<{ options: string[] | null }>`select reloptions as options from pg_class where relname = 'messages_text_search'`.execute(
+        storage.db,
+      );
+      expect(options.rows[0]?.options).toContain("fastupdate=on");
+      const { conversation } = await domain.conversations.create(system, { kind: "group", members: ["a", "b"] });
+      for (let i = 0; i < 12; i++) await domain.messages.send(user("a"), conversation.id, { text: `platypus number ${i} at the station` });
+      // Found while still pending: a search reads the list as well as the index.
+      const found = await domain.search.search(user("b"), { q: "platypus station" });
+      expect(found.results).toHaveLength(12);
+      // The words were waiting in the list, not written into the index by each insert.
+      expect(await mergePending()).toBeGreaterThan(0);
+      await upkeep.stop();
+
+      // With the merge every 100 ms, nothing is left pending for long: a merge run now finds no page to move.
+      const merging = await startPostgresUpkeep(storage, (err) => expect.fail(String(err)), { textIndexMergeMs: 100 });
+      for (let i = 0; i < 12; i++) await domain.messages.send(user("b"), conversation.id, { text: `quokka number ${i}` });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await mergePending()).toBe(0);
+      await merging.stop();
+      expect((await domain.search.search(user("a"), { q: "quokka" })).results).toHaveLength(12);
+    } finally {
+      await upkeep.stop();
       await storage.destroy();
     }
   });

@@ -4,6 +4,7 @@ import * as initial from "./migrations/0001-initial.js";
 import * as conversationLife from "./migrations/0002-conversation-life.js";
 import * as sendPath from "./migrations/0003-send-path.js";
 import * as textIndexAfterCommit from "./migrations/0004-text-index-after-commit.js";
+import * as textIndexPendingList from "./migrations/0005-text-index-pending-list.js";
 import { columnTypes, type ColumnTypes } from "./migrations/column-types.js";
 
 type Step = { up(db: Kysely<unknown>, types: ColumnTypes): Promise<void> };
@@ -13,6 +14,7 @@ const steps: Record<string, Step> = {
   "0002-conversation-life": conversationLife,
   "0003-send-path": sendPath,
   "0004-text-index-after-commit": textIndexAfterCommit,
+  "0005-text-index-pending-list": textIndexPendingList,
 };
 
 /**
