@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { openStorage, timestamptzToIso, type Storage } from "../src/storage/database.js";
 import type { DomainEvent } from "../src/domain/domain-events.js";
 import { migrateToLatest } from "../src/storage/migrate.js";
-import { startPostgresUpkeep } from "../src/storage/postgres-upkeep.js";
+import { startPostgresUpkeep, type Upkeep } from "../src/storage/postgres-upkeep.js";
 import { appendStatement, historyPageQuery, newMessageId, syncPageQuery } from "../src/storage/message-log.js";
 import pg from "pg";
 import { validate as isUuid, version as uuidVersion } from "uuid";
@@ -340,8 +340,9 @@ describe.each(backends())("storage on $name", (backend) => {
 
   it("vacuums its hot tables itself when the server's autovacuum is off (PostgreSQL)", async () => {
     const { storage, domain } = await open();
+    let upkeep: Upkeep | null = null;
     try {
-      const upkeep = await startPostgresUpkeep(storage, (err) => expect.fail(String(err)), { vacuumMs: 100, textIndexMergeMs: 100 });
+      upkeep = await startPostgresUpkeep(storage, (err) => expect.fail(String(err)), { vacuumMs: 100 });
       if (storage.dialect === "sqlite") {
         expect(upkeep.vacuuming).toBe(false);
         return;
@@ -361,6 +362,7 @@ describe.each(backends())("storage on $name", (backend) => {
       // Sends go on as before while it runs and after it stopped.
       expect((await domain.messages.send(user("b"), conversation.id, { text: "after" })).message.seq).toBe(21);
     } finally {
+      await upkeep?.stop();
       await storage.destroy();
     }
   });
@@ -372,6 +374,7 @@ describe.each(backends())("storage on $name", (backend) => {
       return;
     }
     const upkeep = await startPostgresUpkeep(storage, (err) => expect.fail(String(err)), { textIndexMergeMs: 60_000_000 });
+    let merging: Upkeep | null = null;
     /** Merges what is pending now; the number of list pages it moved into the index. */
     const mergePending = async () =>
       Number((await sql<{ pages: string }>`select gin_clean_pending_list('messages_text_search'::regclass) as pages`.execute(storage.db)).rows[0]!.pages);
@@ -390,15 +393,51 @@ describe.each(backends())("storage on $name", (backend) => {
       await upkeep.stop();
 
       // With the merge every 100 ms, nothing is left pending for long: a merge run now finds no page to move.
-      const merging = await startPostgresUpkeep(storage, (err) => expect.fail(String(err)), { textIndexMergeMs: 100 });
+      merging = await startPostgresUpkeep(storage, (err) => expect.fail(String(err)), { textIndexMergeMs: 100 });
       for (let i = 0; i < 12; i++) await domain.messages.send(user("b"), conversation.id, { text: `quokka number ${i}` });
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
       expect(await mergePending()).toBe(0);
       await merging.stop();
       expect((await domain.search.search(user("a"), { q: "quokka" })).results).toHaveLength(12);
     } finally {
       await upkeep.stop();
+      await merging?.stop();
       await storage.destroy();
+    }
+  });
+
+  it("tells once that a database role that does not own the text index cannot merge it, and keeps sending (PostgreSQL)", async () => {
+    const { storage: owner, domain } = await open();
+    if (owner.dialect === "sqlite") {
+      await owner.destroy();
+      return;
+    }
+    // A role that may read and write Parley's tables but owns none of them, as when another role ran the migrations.
+    const role = `parley_limited_${Date.now().toString(36)}`;
+    const database = (await sql<{ name: string }>`select current_database() as name`.execute(owner.db)).rows[0]!.name;
+    await sql`create role ${sql.id(role)} login`.execute(owner.db);
+    await sql`grant all on all tables in schema public to ${sql.id(role)}`.execute(owner.db);
+    const limitedUrl = new URL(process.env.PARLEY_TEST_DATABASE_URL!);
+    limitedUrl.username = role;
+    limitedUrl.pathname = `/${database}`;
+    const limited = openStorage(limitedUrl.toString());
+    const errors: unknown[] = [];
+    const upkeep = await startPostgresUpkeep(limited, (err) => errors.push(err), { textIndexMergeMs: 50 });
+    try {
+      const { conversation } = await domain.conversations.create(system, { kind: "group", members: ["a", "b"] });
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(errors).toHaveLength(1);
+      expect(String(errors[0])).toContain("may not merge the text index's pending list");
+      expect(((errors[0] as Error).cause as { code?: string }).code).toBe("42501");
+      // The refusal changes nothing for sends or searches.
+      await domain.messages.send(user("a"), conversation.id, { text: "wombat at the gate" });
+      expect((await domain.search.search(user("b"), { q: "wombat" })).results).toHaveLength(1);
+    } finally {
+      await upkeep.stop();
+      await limited.destroy();
+      await sql`drop owned by ${sql.id(role)}`.execute(owner.db);
+      await sql`drop role ${sql.id(role)}`.execute(owner.db);
+      await owner.destroy();
     }
   });
 

@@ -23,13 +23,14 @@ export interface SearchResult {
 }
 
 /**
- * Words of a query, each quoted for FTS5 so no input is read as query syntax;
- * `null` when nothing but quotes was typed (FTS5 refuses an empty query).
+ * Words of a query, each quoted for FTS5 so no input is read as query syntax
+ * (quotes and NUL, which would end the quoted word, left out); `null` when
+ * nothing else was typed (FTS5 refuses an empty query).
  */
 function ftsQuery(q: string): string | null {
   const words = q
     .split(/\s+/)
-    .map((w) => w.replace(/"/g, ""))
+    .map((w) => w.replace(/["\u0000]/g, ""))
     .filter(Boolean);
   return words.length > 0 ? words.map((w) => `"${w}"`).join(" ") : null;
 }

@@ -17,6 +17,21 @@ export const TEXT_INDEX_MERGE_MS = 1_000;
 /** A failing merge is reported at most this often. */
 const MERGE_REPORT_MS = 60_000;
 
+/** How long a merge waits for another node's before skipping its turn. */
+const MERGE_LOCK_TIMEOUT = "100ms";
+
+/** PostgreSQL's error codes: a lock wait timed out; the role lacks a privilege. */
+const LOCK_NOT_AVAILABLE = "55P03";
+const INSUFFICIENT_PRIVILEGE = "42501";
+
+/** Moves the text index's pending list into the index, unless another node is doing it. */
+async function mergeTextIndex(storage: Storage): Promise<void> {
+  await storage.db.transaction().execute(async (trx) => {
+    await sql`set local lock_timeout = ${sql.lit(MERGE_LOCK_TIMEOUT)}`.execute(trx);
+    await sql`select gin_clean_pending_list('messages_text_search'::regclass)`.execute(trx);
+  });
+}
+
 export interface Upkeep {
   /** Whether Parley vacuums (the server's autovacuum is off). */
   readonly vacuuming: boolean;
@@ -49,16 +64,18 @@ function every(ms: number, work: () => Promise<unknown>, onError: (err: unknown)
  *
  * The text index. A message's words go to the GIN index's pending list
  * (`fastupdate`, migration 0005), a cheap append, and Parley merges the list
- * into the index every second, on a connection of its own, so sends neither
- * write the index's entry trees themselves nor find the list full and merge
- * it inside an insert. Measured in the bench's fan-out with everyday chat
- * text at 2,500 msg/s: each insert writing its ten or so words into the
- * index itself (`fastupdate = off`) put p50 at 92 to 232 ms and p99 over a
+ * into the index every second, beside the sends, so they neither write the
+ * index's entry trees themselves nor find the list full and merge it inside
+ * an insert. Measured in the bench's fan-out with everyday chat text at
+ * 2,500 msg/s: each insert writing its ten or so words into the index
+ * itself (`fastupdate = off`) put p50 at 92 to 232 ms and p99 over a
  * second; with the pending list, p50 7 ms and p99 27 ms. Searches read the
  * pending list too, so nothing sent is missed. Where several nodes share the
- * database, one merges at a time; the others wait for it and find little
- * left. A failing merge (a database role that does not own the index) is
- * reported at most once a minute; inserts then merge the list as it fills.
+ * database, one merges at a time: a node that would wait more than
+ * {@link MERGE_LOCK_TIMEOUT} for another's merge skips its turn. A role that
+ * may not merge (it does not own the index, e.g. when another role ran the
+ * migrations) is reported once and not asked again; inserts then merge the
+ * list as it fills. Other failures are reported at most once a minute.
  *
  * The hot tables. Every message moves its conversation's counter and
  * activity time, and the activity time is indexed (inbox order), so each
@@ -80,11 +97,21 @@ export async function startPostgresUpkeep(
   const { rows } = await sql<{ autovacuum: string }>`show autovacuum`.execute(storage.db);
   const vacuuming = rows[0]?.autovacuum === "off";
   let mergeReportedAt = -Infinity;
+  let mayMerge = true;
   const stops = [
     every(
       intervals.textIndexMergeMs ?? TEXT_INDEX_MERGE_MS,
-      () => sql`select gin_clean_pending_list('messages_text_search'::regclass)`.execute(storage.db),
+      async () => {
+        if (mayMerge) await mergeTextIndex(storage);
+      },
       (err) => {
+        const code = (err as { code?: unknown }).code;
+        if (code === LOCK_NOT_AVAILABLE) return;
+        if (code === INSUFFICIENT_PRIVILEGE) {
+          mayMerge = false;
+          onError(new Error("this database role may not merge the text index's pending list (it does not own messages_text_search); inserts will merge it as it fills", { cause: err }));
+          return;
+        }
         if (Date.now() - mergeReportedAt < MERGE_REPORT_MS) return;
         mergeReportedAt = Date.now();
         onError(err);

@@ -5,7 +5,8 @@ import type { ColumnTypes } from "./column-types.js";
  * PostgreSQL: new messages' words go to the GIN index's pending list again
  * (`fastupdate`, PostgreSQL's default, which 0003 turned off). Written by
  * each insert, the ten or so words of an everyday message made the send's
- * statement about twice as long; appended to the list they cost little.
+ * statement about a fifth longer, and sends queued behind it under load;
+ * appended to the list they cost little.
  * What 0003 avoided, an insert finding the list full and merging all of it,
  * is now kept away by the upkeep, which merges the list every second
  * (`postgres-upkeep.ts`).
