@@ -30,7 +30,7 @@ export interface SearchResult {
 function ftsQuery(q: string): string | null {
   const words = q
     .split(/\s+/)
-    .map((w) => w.replace(/["\u0000]/g, ""))
+    .map((w) => w.replaceAll('"', "").replaceAll("\u0000", ""))
     .filter(Boolean);
   return words.length > 0 ? words.map((w) => `"${w}"`).join(" ") : null;
 }
