@@ -406,6 +406,42 @@ describe.each(backends())("storage on $name", (backend) => {
     }
   });
 
+  it("skips its merge of the text index while another node's is running, without an error or a wait (PostgreSQL)", async () => {
+    const { storage, domain } = await open();
+    if (storage.dialect === "sqlite") {
+      await storage.destroy();
+      return;
+    }
+    let upkeep: Upkeep | null = null;
+    try {
+      // A long pending list, so that another node's merge of it takes a while.
+      const { conversation } = await domain.conversations.create(system, { kind: "group", members: ["a", "b"] });
+      await sql`alter index messages_text_search set (gin_pending_list_limit = 1000000)`.execute(storage.db);
+      await sql`insert into messages (id, conversation_id, seq, rev_seq, sender_id, sender_name, type, text, attachments, metadata, client_id, created_at, reactions)
+        select 'bulk-' || g, ${conversation.id}, g + 10, g + 10, 'a', 'A', 'text', 'w' || (g % 5000) || ' a' || (g % 777) || ' b' || (g % 313) || ' c' || g,
+          '[]', '{}', 'bulk-' || g, now(), '{}'
+        from generate_series(1, 300000) g`.execute(storage.db);
+      // The other node's merge, on a connection of its own.
+      let othersDone = false;
+      const others = sql`select gin_clean_pending_list('messages_text_search'::regclass)`.execute(storage.batchDb).finally(() => (othersDone = true));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const errors: unknown[] = [];
+      upkeep = await startPostgresUpkeep(storage, (err) => errors.push(err), { textIndexMergeMs: 50 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const stopping = performance.now();
+      await upkeep.stop();
+      const stopMs = performance.now() - stopping;
+      // Still merging: this node's turns came and went while it ran.
+      expect(othersDone).toBe(false);
+      expect(errors).toEqual([]);
+      expect(stopMs).toBeLessThan(400);
+      await others;
+    } finally {
+      await upkeep?.stop();
+      await storage.destroy();
+    }
+  }, 60_000);
+
   it("tells once that a database role that does not own the text index cannot merge it, and keeps sending (PostgreSQL)", async () => {
     const { storage: owner, domain } = await open();
     if (owner.dialect === "sqlite") {
