@@ -105,7 +105,7 @@ export async function startPostgresUpkeep(
         if (mayMerge) await mergeTextIndex(storage);
       },
       (err) => {
-        const code = (err as { code?: unknown }).code;
+        const code = (err as { code?: unknown } | null)?.code;
         if (code === LOCK_NOT_AVAILABLE) return;
         if (code === INSUFFICIENT_PRIVILEGE) {
           mayMerge = false;
