@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { Redis } from "ioredis";
+import { Server as SocketIoServer } from "socket.io";
 import { afterAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Message } from "@parley/protocol";
 import { backends } from "./support/backends.js";
+import { connectAdapterRedis } from "../src/cluster/redis-connection.js";
 import { bufferedFor } from "../src/realtime/gateway.js";
 import { startNodeProcess, type NodeProcess } from "./support/node-process.js";
 import { RedisProcess } from "./support/redis-process.js";
@@ -242,6 +245,26 @@ describe.skipIf(!postgres || !redisUrl)("faults on three nodes (PostgreSQL + Red
       await deleteRedisKeys(redisUrl!, prefix);
     }
   }, 60_000);
+
+  it("leaves nothing unhandled when the Socket.IO adapter's Redis connection closes before its subscription was answered", async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", record);
+    try {
+      // The adapter subscribes on a copy of the connection without awaiting it; a node stopped at once closed that
+      // copy with the SUBSCRIBE pending, which was then rejected with nobody listening.
+      for (let i = 0; i < 5; i++) {
+        const redis = connectAdapterRedis(redisUrl!);
+        const io = new SocketIoServer(createServer(), { adapter: createAdapter(redis, { streamName: `parley-quick-${i}` }) });
+        await io.close();
+        await redis.quit().catch(() => redis.disconnect());
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", record);
+    }
+  });
 
   it.skipIf(!RedisProcess.available())("reports Redis in /ready: 200 while it answers, 503 while it is down, 200 when it is back", async () => {
     const redis = new RedisProcess();
