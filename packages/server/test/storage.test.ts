@@ -31,6 +31,11 @@ describe.each(backends())("storage on $name", (backend) => {
     return { storage, domain: createDomain(storage, config, { presence, limiter: new MemoryRateLimiter(), recorder: new WebhookOutbox(config, presence) }) };
   }
 
+  /** {@link open} on PostgreSQL; `null` on SQLite, which has no GIN index and no upkeep. */
+  async function openPostgres() {
+    return backend.name === "postgres" ? open() : null;
+  }
+
   it("migrates once and is a no-op the second time", async () => {
     const storage = openStorage(await backend.create());
     try {
@@ -368,11 +373,9 @@ describe.each(backends())("storage on $name", (backend) => {
   });
 
   it("sends new words to the text index's pending list and merges it in the background (PostgreSQL)", async () => {
-    const { storage, domain } = await open();
-    if (storage.dialect === "sqlite") {
-      await storage.destroy();
-      return;
-    }
+    const opened = await openPostgres();
+    if (!opened) return;
+    const { storage, domain } = opened;
     const upkeep = await startPostgresUpkeep(storage, (err) => expect.fail(String(err)), { textIndexMergeMs: 60_000_000 });
     let merging: Upkeep | null = null;
     /** Merges what is pending now; the number of list pages it moved into the index. */
@@ -407,11 +410,9 @@ describe.each(backends())("storage on $name", (backend) => {
   });
 
   it("skips its merge of the text index while another node's is running, without an error or a wait (PostgreSQL)", async () => {
-    const { storage, domain } = await open();
-    if (storage.dialect === "sqlite") {
-      await storage.destroy();
-      return;
-    }
+    const opened = await openPostgres();
+    if (!opened) return;
+    const { storage, domain } = opened;
     let upkeep: Upkeep | null = null;
     try {
       // A long pending list, so that another node's merge of it takes a while.
@@ -443,11 +444,9 @@ describe.each(backends())("storage on $name", (backend) => {
   }, 60_000);
 
   it("tells once that a database role that does not own the text index cannot merge it, and keeps sending (PostgreSQL)", async () => {
-    const { storage: owner, domain } = await open();
-    if (owner.dialect === "sqlite") {
-      await owner.destroy();
-      return;
-    }
+    const opened = await openPostgres();
+    if (!opened) return;
+    const { storage: owner, domain } = opened;
     // A role that may read and write Parley's tables but owns none of them, as when another role ran the migrations.
     const role = `parley_limited_${Date.now().toString(36)}`;
     const database = (await sql<{ name: string }>`select current_database() as name`.execute(owner.db)).rows[0]!.name;
