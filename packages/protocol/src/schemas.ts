@@ -23,8 +23,18 @@ export function isCleanString(s: string): boolean {
 /** A string that every database can store: no NUL, no unpaired surrogates. */
 export const cleanStringSchema = z.string().refine(isCleanString, "must not contain NUL or unpaired surrogates");
 
+/**
+ * A clean string of `min` to `max` UTF-16 code units (`trim` first, when
+ * asked). One string schema with its checks, rather than a pipe into a
+ * second one: the OpenAPI document then shows the bounds.
+ */
+export function cleanString(min: number, max: number, options: { trim?: boolean } = {}) {
+  const base = options.trim ? z.string().trim() : z.string();
+  return base.min(min).max(max).refine(isCleanString, "must not contain NUL or unpaired surrogates");
+}
+
 /** A conversation, message, upload or user id: a non-empty clean string. */
-export const idSchema = cleanStringSchema.pipe(z.string().min(1).max(MAX_ID_LENGTH));
+export const idSchema = cleanString(1, MAX_ID_LENGTH);
 
 /** A user id as Parley sees it (`alice`, `user:7`, `bartender:7`). */
 export const userIdSchema = idSchema;
@@ -79,6 +89,7 @@ function metadataProblem(value: unknown, depth: number): string | null {
  */
 export const metadataSchema = z
   .custom<Record<string, unknown>>((value) => isPlainObject(value), { message: "must be a JSON object" })
+  .meta({ type: "object", description: "A JSON object: at most 8 KiB serialized, 8 levels deep" })
   .superRefine((value, ctx) => {
     const problem = metadataProblem(value, 0);
     if (problem) {
@@ -200,7 +211,7 @@ export const memberInputSchema = z.union([
 export const conversationListSchema = z.strictObject({
   kind: conversationKindSchema.optional(),
   status: conversationStatusSchema.optional(),
-  cursor: cleanStringSchema.pipe(z.string().max(500)).optional(),
+  cursor: cleanString(0, 500).optional(),
   limit: limitSchema.optional(),
 });
 
@@ -208,7 +219,7 @@ export const conversationCreateSchema = z.strictObject({
   kind: conversationKindSchema,
   members: z.array(memberInputSchema).max(MAX_MEMBERS_PER_REQUEST).optional(),
   ref: idSchema.optional(),
-  title: cleanStringSchema.pipe(z.string().max(MAX_TITLE_LENGTH)).optional(),
+  title: cleanString(0, MAX_TITLE_LENGTH).optional(),
   metadata: metadataSchema.optional(),
 });
 
@@ -234,7 +245,7 @@ export const conversationHistorySchema = z.strictObject({
 export const conversationSeqSchema = z.strictObject({ ...conversationRef, seq: seqSchema });
 
 export const conversationUpdateSchema = z.strictObject({
-  title: cleanStringSchema.pipe(z.string().max(MAX_TITLE_LENGTH)).nullable().optional(),
+  title: cleanString(0, MAX_TITLE_LENGTH).nullable().optional(),
   metadata: metadataSchema.optional(),
   status: conversationStatusSchema.optional(),
 });
@@ -270,10 +281,16 @@ export const messageDeleteSchema = z.strictObject({
   scope: deleteScopeSchema,
 });
 
+/**
+ * A reaction: a short clean string, usually one emoji. `__proto__` is not
+ * one: as a key of a message's reactions it would be lost on the way out.
+ */
+export const reactionSchema = cleanString(1, 32).refine((e) => e !== "__proto__", "is not a reaction");
+
 export const messageReactSchema = z.strictObject({
   ...conversationRef,
   messageId: idSchema,
-  emoji: cleanStringSchema.pipe(z.string().min(1).max(32)),
+  emoji: reactionSchema,
   on: z.boolean(),
 });
 

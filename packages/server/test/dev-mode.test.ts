@@ -37,7 +37,15 @@ describe("outside dev mode", () => {
       expect(openapi).toMatchObject({ openapi: "3.1.0" });
       // The multipart upload and the file download are described too.
       expect(openapi.paths["/v1/uploads"].post.requestBody.content["multipart/form-data"].schema.required).toEqual(["file"]);
-      expect(Object.keys(openapi.paths["/v1/uploads/{id}"].get.responses)).toEqual(["200", "401", "403", "404"]);
+      expect(Object.keys(openapi.paths["/v1/uploads/{id}"].get.responses)).toEqual(["200", "400", "401", "403", "404"]);
+      // Request bodies carry the bounds the server enforces: a client generated from the document refuses what the server would.
+      const body = (path: string, method = "post") => openapi.paths[path][method].requestBody.content["application/json"].schema;
+      const send = body("/v1/conversations/{id}/messages");
+      expect(send.properties.clientId).toMatchObject({ type: "string", minLength: 1, maxLength: 200 });
+      expect(send.properties.metadata).toMatchObject({ type: "object" });
+      expect(body("/v1/conversations").properties.title).toMatchObject({ type: "string", maxLength: 200 });
+      expect(body("/v1/guests").properties.name).toMatchObject({ type: "string", minLength: 1, maxLength: 100 });
+      expect(body("/v1/tokens").properties.sub).toMatchObject({ minLength: 1, maxLength: 200, pattern: "^[^:]*$" });
       expect((await t.request("GET", "/socket.io/?EIO=4&transport=polling")).status).toBe(200);
       // A missing file is a 404, not the app; paths cannot climb out of the app's folder.
       expect((await t.request("GET", "/assets/missing-file.js")).status).toBe(404);

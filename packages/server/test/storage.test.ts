@@ -4,6 +4,8 @@ import fc from "fast-check";
 import { openStorage, timestamptzToIso, type Storage } from "../src/storage/database.js";
 import type { DomainEvent } from "../src/domain/domain-events.js";
 import { migrateToLatest } from "../src/storage/migrate.js";
+import * as supportVisitor from "../src/storage/migrations/0006-support-visitor.js";
+import { columnTypes } from "../src/storage/migrations/column-types.js";
 import { startPostgresUpkeep, type Upkeep } from "../src/storage/postgres-upkeep.js";
 import { appendStatement, historyPageQuery, newMessageId, syncPageQuery } from "../src/storage/message-log.js";
 import pg from "pg";
@@ -39,8 +41,37 @@ describe.each(backends())("storage on $name", (backend) => {
   it("migrates once and is a no-op the second time", async () => {
     const storage = openStorage(await backend.create());
     try {
-      expect(await migrateToLatest(storage)).toEqual(["0001-initial", "0002-conversation-life", "0003-send-path", "0004-text-index-after-commit", "0005-text-index-pending-list"]);
+      expect(await migrateToLatest(storage)).toEqual(["0001-initial", "0002-conversation-life", "0003-send-path", "0004-text-index-after-commit", "0005-text-index-pending-list", "0006-support-visitor"]);
       expect(await migrateToLatest(storage)).toEqual([]);
+    } finally {
+      await storage.destroy();
+    }
+  });
+
+  it("makes the visitor the creator of support conversations the host opened before 0006", async () => {
+    const storage = openStorage(await backend.create());
+    try {
+      await migrateToLatest(storage);
+      const now = new Date().toISOString();
+      const conversation = (id: string, kind: string, createdBy: string) => ({
+        id, kind, metadata: "{}", status: "open", created_by: createdBy, created_at: now, activity_at: now,
+      });
+      await storage.db
+        .insertInto("conversations")
+        .values([conversation("s1", "support", "parley:system"), conversation("s2", "support", "vera"), conversation("g1", "group", "parley:system")])
+        .execute();
+      const member = (conversationId: string, userId: string, joinedAt: string) => ({ conversation_id: conversationId, user_id: userId, role: "member", joined_at: joinedAt });
+      await storage.db
+        .insertInto("members")
+        .values([member("s1", "vic", "2026-01-01T00:00:00.000Z"), member("s1", "olivia", "2026-01-02T00:00:00.000Z"), member("s2", "vera", now), member("g1", "amy", now)])
+        .execute();
+      await supportVisitor.up(storage.db as unknown as Kysely<unknown>, columnTypes(storage.dialect));
+      const creators = await storage.db.selectFrom("conversations").select(["id", "created_by"]).orderBy("id").execute();
+      expect(creators).toEqual([
+        { id: "g1", created_by: "parley:system" },
+        { id: "s1", created_by: "vic" },
+        { id: "s2", created_by: "vera" },
+      ]);
     } finally {
       await storage.destroy();
     }

@@ -144,6 +144,12 @@ export function assertRead(p: Principal, v: AccessView): void {
   if (!canRead(p, v)) throw forbidden("You are not a member of this conversation");
 }
 
+/** "Sam (moderator) joined": the global role that explains why someone could join. */
+export function joinLabel(p: Principal): string {
+  const role = p.roles.includes("moderator") ? "moderator" : p.roles.includes("operator") ? "operator" : null;
+  return role ? `${p.name} (${role})` : p.name;
+}
+
 /** Who may join without being added: channels (not guests), groups (global moderators), support (operators). */
 export function canJoin(p: Principal, conversation: ConversationRow): boolean {
   if (p.kind === "system") return false;
@@ -178,9 +184,14 @@ export function canManage(p: Principal, v: AccessView): boolean {
   return isAdmin(p) || v.member?.role === "owner" || v.member?.role === "moderator";
 }
 
-/** Sender, conversation owner/moderator, a global moderator in it (or any channel), an admin. */
-export function canDeleteForEveryone(p: Principal, v: AccessView, senderId: string): boolean {
-  if (senderId === p.id || canManage(p, v)) return true;
+/**
+ * Sender, conversation owner/moderator, a global moderator in it (or any
+ * channel), an admin. A system notice ("Sam (moderator) joined") is the
+ * conversation's record, not its subject's message: only an admin removes it.
+ */
+export function canDeleteForEveryone(p: Principal, v: AccessView, message: { senderId: string; type: string }): boolean {
+  if (message.type === "system") return isAdmin(p);
+  if (message.senderId === p.id || canManage(p, v)) return true;
   return isGlobalModerator(p) && (v.member !== null || v.conversation.kind === "channel");
 }
 

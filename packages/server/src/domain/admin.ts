@@ -5,8 +5,10 @@ import { nextSeq } from "../storage/message-log.js";
 import { loadAudience } from "./access.js";
 import { forbidden, notFound } from "./parley-error.js";
 import { isAdmin, type Principal } from "./principal.js";
+import type { DomainEvents } from "./domain-events.js";
 import type { UnitOfWork } from "./unit-of-work.js";
 import type { UploadService } from "./uploads.js";
+import type { UserDirectory } from "./users.js";
 
 /** Totals and daily volume for `GET /v1/stats`. */
 export interface Stats {
@@ -27,11 +29,15 @@ export class AdminService {
   readonly #storage: Storage;
   readonly #uow: UnitOfWork;
   readonly #uploads: UploadService;
+  readonly #users: UserDirectory;
+  readonly #events: DomainEvents;
 
-  constructor(storage: Storage, uow: UnitOfWork, uploads: UploadService) {
+  constructor(storage: Storage, uow: UnitOfWork, uploads: UploadService, users: UserDirectory, events: DomainEvents) {
     this.#storage = storage;
     this.#uow = uow;
     this.#uploads = uploads;
+    this.#users = users;
+    this.#events = events;
   }
 
   async stats(p: Principal): Promise<Stats> {
@@ -141,6 +147,9 @@ export class AdminService {
       }
       await trx.deleteFrom("users").where("id", "=", userId).execute();
     });
+    // A later token of theirs starts afresh (a new users row), on a new connection.
+    this.#users.forget(userId);
+    this.#events.publishUserErased(userId);
     await this.#uploads.removeFiles(filesToRemove);
   }
 }

@@ -24,6 +24,7 @@ import {
   canJoin,
   canManage,
   canRead,
+  joinLabel,
   loadAccess,
   loadAudience,
   type AccessView,
@@ -77,12 +78,6 @@ function normalizeMembers(members: MemberInput[] | undefined): Map<string, Membe
     }
   }
   return out;
-}
-
-/** "Sam (moderator) joined": the global role that explains why someone could join. */
-function joinLabel(p: Principal): string {
-  const role = p.roles.includes("moderator") ? "moderator" : p.roles.includes("operator") ? "operator" : null;
-  return role ? `${p.name} (${role})` : p.name;
 }
 
 /** A connecting user's conversations (see {@link ConversationService.sessionSummary}). */
@@ -155,8 +150,9 @@ export class ConversationService {
       }
       case "support": {
         if (p.kind === "system") {
-          for (const [id, role] of listed) roles.set(id, role ?? "member");
-          if (roles.size === 0) throw invalid("A support conversation needs its visitor as a member");
+          // The host opens it on the visitor's behalf: the visitor is its one member.
+          if (listed.size !== 1) throw invalid("A support conversation starts with its visitor only");
+          for (const [id] of listed) roles.set(id, "member");
         } else {
           if (listed.size > 0 && !(listed.size === 1 && listed.has(p.id))) {
             throw invalid("A support conversation starts with its visitor only");
@@ -176,7 +172,9 @@ export class ConversationService {
       title: input.title ?? null,
       metadata: toJson(input.metadata ?? {}),
       status: "open",
-      created_by: p.id,
+      // A support conversation's creator is its visitor, also when the host opened it for them:
+      // operators' unread counts there are the visitor's messages.
+      created_by: input.kind === "support" && p.kind === "system" ? [...roles.keys()][0]! : p.id,
       created_at: now,
       last_message_at: null,
       activity_at: now,
@@ -210,14 +208,32 @@ export class ConversationService {
     ref: string | null,
     directKey: string | null,
   ): Promise<ConversationWithMembers> {
-    let query = this.#storage.db.selectFrom("conversations").selectAll();
-    query = ref !== null ? query.where("ref", "=", ref) : query.where("direct_key", "=", directKey);
-    const row = await query.executeTakeFirst();
-    if (!row) throw new ParleyError("internal", "Conversation vanished while being created");
-    if (row.kind !== kind) throw conflict(`ref "${ref}" already names a ${row.kind} conversation`, { kind: row.kind });
-    const view = await loadAccess(this.#storage, p, row.id);
-    if (!canRead(p, view)) throw forbidden(`ref "${ref}" names a conversation you are not in`);
-    return { conversation: toConversation(row), members: await this.#members(row.id) };
+    const db = this.#storage.db;
+    // The insert met an existing ref, or (direct) an existing pair, or both.
+    const byRef = ref !== null ? await db.selectFrom("conversations").selectAll().where("ref", "=", ref).executeTakeFirst() : undefined;
+    if (byRef) {
+      if (byRef.kind !== kind) throw conflict(`ref "${ref}" already names a ${byRef.kind} conversation`, { kind: byRef.kind });
+      const view = await loadAccess(this.#storage, p, byRef.id);
+      if (!canRead(p, view)) throw forbidden(`ref "${ref}" names a conversation you are not in`);
+      if (directKey !== null && byRef.direct_key !== directKey) {
+        throw conflict(`ref "${ref}" already names a direct conversation between other users`);
+      }
+      return { conversation: toConversation(byRef), members: await this.#members(byRef.id) };
+    }
+    const pair = directKey !== null ? await db.selectFrom("conversations").selectAll().where("direct_key", "=", directKey).executeTakeFirst() : undefined;
+    if (!pair) throw new ParleyError("internal", "Conversation vanished while being created");
+    const view = await loadAccess(this.#storage, p, pair.id);
+    if (!canRead(p, view)) throw forbidden("The direct conversation of these users is not yours to read");
+    // One conversation per pair: asked for under another ref than the pair's, it is a conflict, not a second conversation.
+    if (ref !== null && pair.ref !== ref) {
+      throw conflict(
+        pair.ref === null
+          ? `These users already have a direct conversation, without a ref`
+          : `These users already have a direct conversation, with ref "${pair.ref}"`,
+        { conversationId: pair.id, ref: pair.ref },
+      );
+    }
+    return { conversation: toConversation(pair), members: await this.#members(pair.id) };
   }
 
   /** A conversation and its members; the caller must be able to read it. */
@@ -457,6 +473,7 @@ export class ConversationService {
   async leave(p: Principal, conversationId: string): Promise<void> {
     const view = await loadAccess(this.#storage, p, conversationId);
     if (!view.member) throw invalid("You are not a member of this conversation");
+    if (view.conversation.kind === "direct") throw invalid("A direct conversation always has its two members");
     await this.#removeMembership(view, p.id, `${p.name} left`);
   }
 
@@ -526,8 +543,13 @@ export class ConversationService {
         joined_at: isoNow(),
         // Joining a channel starts reading at its newest message (its history stays readable): a community's
         // years of messages are not "unread" for a newcomer. In other kinds a joiner (a moderator entering a
-        // dispute) is meant to read what was said, so it counts as unread.
-        ...(view.conversation.kind === "channel" ? { last_read_seq: Number(view.conversation.last_seq) } : {}),
+        // dispute) is meant to read what was said, so it counts as unread; an operator joining a support
+        // conversation keeps the read position they had there as a non-member.
+        ...(view.conversation.kind === "channel"
+          ? { last_read_seq: Number(view.conversation.last_seq) }
+          : view.conversation.kind === "support"
+            ? await this.#supportRead(trx, conversationId, userId)
+            : {}),
       })
       .onConflict((oc) => oc.columns(["conversation_id", "user_id"]).doNothing())
       .returning("user_id")
@@ -550,6 +572,17 @@ export class ConversationService {
       emit({ type: "message.created", conversation: toConversation(after), message, audience });
     }
     return member;
+  }
+
+  /** An operator's read position in a support conversation while not a member of it, as member columns. */
+  async #supportRead(trx: Db, conversationId: string, userId: string): Promise<{ last_read_seq?: number; last_read_at?: string | null }> {
+    const row = await trx
+      .selectFrom("support_reads")
+      .select(["last_read_seq", "last_read_at"])
+      .where("conversation_id", "=", conversationId)
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    return row ? { last_read_seq: Number(row.last_read_seq), last_read_at: row.last_read_at } : {};
   }
 
   async #removeMembership(view: AccessView, userId: string, text: string): Promise<void> {

@@ -48,4 +48,14 @@ export class DomainEvents {
     this.#emitter.on("event", listener);
     return () => this.#emitter.off("event", listener);
   }
+
+  /** Tells the edges that a user was erased (their sockets must go). */
+  publishUserErased(userId: string): void {
+    this.#emitter.emit("user-erased", userId);
+  }
+
+  onUserErased(listener: (userId: string) => void): () => void {
+    this.#emitter.on("user-erased", listener);
+    return () => this.#emitter.off("user-erased", listener);
+  }
 }

@@ -14,7 +14,7 @@ import { appendAsMember, appendSentMessage, findMessage, historyPageQuery, newMe
 import type { ConversationsTable, Database, MessagesTable } from "../storage/schema.js";
 import type { RateDecision, RateLimiter } from "../rate-limit/rate-limiter.js";
 import { isUniqueViolation } from "../storage/storage-errors.js";
-import { assertRead, audienceOf, canDeleteForEveryone, onlyUser, loadAccess, loadAudience, postAccess } from "./access.js";
+import { assertRead, audienceOf, canDeleteForEveryone, joinLabel, onlyUser, loadAccess, loadAudience, postAccess } from "./access.js";
 import type { ConversationService } from "./conversations.js";
 import type { Audience } from "./domain-events.js";
 import type { Db, Emit, UnitOfWork } from "./unit-of-work.js";
@@ -22,7 +22,7 @@ import type { UploadService } from "./uploads.js";
 import { loadMemberPage, type PageRow } from "./member-pages.js";
 import { checkMessageText, messageTextProblem } from "./message-text.js";
 import { conflict, forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
-import { isGlobalModerator, isOperator, type Principal } from "./principal.js";
+import { isOperator, type Principal } from "./principal.js";
 
 /** What a send needs; the same for `message:send` and `POST …/messages`. */
 export interface SendMessageInput {
@@ -142,7 +142,7 @@ export class MessageService {
         const allImages = attachments.every((a) => a.mimeType.startsWith("image/"));
         const type = refs.length === 0 ? "text" : (input.type ?? (allImages ? "image" : "file"));
         if (type === "image" && !allImages) throw invalid("An image message holds only images");
-        if (access === "join") await this.#conversations.insertMembership(trx, emit, view, p.id, "member", p.name);
+        if (access === "join") await this.#conversations.insertMembership(trx, emit, view, p.id, "member", joinLabel(p));
         const id = newMessageId();
         const channel = view.conversation.kind === "channel";
         const sent = await appendSentMessage(
@@ -302,7 +302,7 @@ export class MessageService {
       return null;
     }
 
-    if (!canDeleteForEveryone(p, view, message.senderId)) throw forbidden("You may not delete this message");
+    if (!canDeleteForEveryone(p, view, message)) throw forbidden("You may not delete this message");
     if (message.deletedAt) return message;
     let removed: string[] = [];
     const tombstone = await this.#uow.run(async (trx, emit) => {
@@ -323,7 +323,9 @@ export class MessageService {
   /** Adds (`on: true`) or removes the caller's reaction; idempotent. */
   async react(p: Principal, conversationId: string, messageId: string, emoji: string, on: boolean): Promise<Message> {
     const view = await loadAccess(this.#storage, p, conversationId);
-    if (!view.member && !isGlobalModerator(p) && !(view.conversation.kind === "support" && isOperator(p))) {
+    // Members react; so do readers of a channel and operators in support.
+    // A global moderator reacts where they are a member (they join a group first).
+    if (!view.member && !(view.conversation.kind === "support" && isOperator(p))) {
       assertRead(p, view);
       if (view.conversation.kind !== "channel") throw forbidden("Only members may react");
     }

@@ -43,7 +43,7 @@ export function createDomain(storage: Storage, config: Config, services: DomainS
   const conversations = new ConversationService(storage, config, uow, users, uploads);
   const messages = new MessageService(storage, config, uow, conversations, services.limiter, uploads);
   const search = new SearchService(storage, uploads);
-  const admin = new AdminService(storage, uow, uploads);
+  const admin = new AdminService(storage, uow, uploads, users, events);
   const directory = new DirectoryService(storage, services.presence);
   return { events, users, conversations, messages, uploads, search, admin, directory };
 }

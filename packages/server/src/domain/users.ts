@@ -52,6 +52,11 @@ export class UserDirectory {
     this.#written.set(principal.id, profile);
   }
 
+  /** Forgets what was last written for `id` (its row was deleted): the next `remember` writes it again. */
+  forget(id: string): void {
+    this.#written.delete(id);
+  }
+
   async get(id: string): Promise<User | null> {
     const row = await this.#storage.db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
     return row ? toUser(row) : null;

@@ -71,6 +71,7 @@ function describeUploads(documentObject: { openapiObject?: unknown; swaggerObjec
     const error = { $ref: "#/components/schemas/ParleyError" };
     download.responses = {
       200: { description: "The file, with its type; images and PDFs inline, anything else as a download", content: { "*/*": { schema: { type: "string", format: "binary" } } } },
+      400: { description: "A malformed id or query (`expires` not an integer, `sig` too long)", content: { "application/json": { schema: error } } },
       401: { description: "Neither a signed link nor a Bearer token", content: { "application/json": { schema: error } } },
       403: { description: "The link expired or is not valid, or the caller may not read the file", content: { "application/json": { schema: error } } },
       404: { description: "No such file", content: { "application/json": { schema: error } } },

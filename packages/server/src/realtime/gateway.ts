@@ -257,10 +257,14 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
   slowConsumers.unref();
 
   const stopBroadcaster = startBroadcaster(io, domain, typing);
+  // An erased user's sockets go at once, on every node: they held rooms and a
+  // session of someone who no longer exists.
+  const stopErasing = domain.events.onUserErased((userId) => io.in(userRoom(userId)).disconnectSockets(true));
   return {
     io,
     close: async () => {
       stopBroadcaster();
+      stopErasing();
       clearInterval(slowConsumers);
       typing.close();
       for (const timer of expiryTimers.values()) clearTimeout(timer);

@@ -5,6 +5,7 @@ import * as conversationLife from "./migrations/0002-conversation-life.js";
 import * as sendPath from "./migrations/0003-send-path.js";
 import * as textIndexAfterCommit from "./migrations/0004-text-index-after-commit.js";
 import * as textIndexPendingList from "./migrations/0005-text-index-pending-list.js";
+import * as supportVisitor from "./migrations/0006-support-visitor.js";
 import { columnTypes, type ColumnTypes } from "./migrations/column-types.js";
 
 type Step = { up(db: Kysely<unknown>, types: ColumnTypes): Promise<void> };
@@ -15,6 +16,7 @@ const steps: Record<string, Step> = {
   "0003-send-path": sendPath,
   "0004-text-index-after-commit": textIndexAfterCommit,
   "0005-text-index-pending-list": textIndexPendingList,
+  "0006-support-visitor": supportVisitor,
 };
 
 /**

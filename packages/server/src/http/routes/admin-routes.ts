@@ -1,4 +1,4 @@
-import { MAX_PAGE_LIMIT, cleanStringSchema, idSchema, messageSchema, userIdSchema } from "@parley/protocol";
+import { MAX_PAGE_LIMIT, cleanString, idSchema, messageSchema, userIdSchema } from "@parley/protocol";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { ParleyError } from "../../domain/parley-error.js";
@@ -21,9 +21,9 @@ export function registerAdminRoutes(app: ParleyFastify, ctx: HttpContext): void 
         security: [{ bearer: [] }],
         summary: "Full-text search over what the caller may read, newest first (matches marked with ** in snippets)",
         querystring: z.strictObject({
-          q: cleanStringSchema.pipe(z.string().min(1).max(200)),
+          q: cleanString(1, 200),
           conversationId: idSchema.optional(),
-          cursor: cleanStringSchema.pipe(z.string().max(500)).optional(),
+          cursor: cleanString(0, 500).optional(),
           limit: queryInt(1, MAX_PAGE_LIMIT).optional(),
         }),
         response: {
@@ -82,7 +82,7 @@ export function registerAdminRoutes(app: ParleyFastify, ctx: HttpContext): void 
       schema: {
         tags: ["users"],
         summary: "Mint a guest token for a support visitor (when PARLEY_GUESTS=on; rate-limited per IP)",
-        body: z.strictObject({ name: cleanStringSchema.pipe(z.string().trim().min(1).max(100)) }),
+        body: z.strictObject({ name: cleanString(1, 100, { trim: true }) }),
         response: { 201: z.object({ token: z.string(), expiresAt: z.string().nullable(), userId: z.string() }), ...errorResponses },
       },
     },

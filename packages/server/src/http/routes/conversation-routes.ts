@@ -1,6 +1,6 @@
 import {
   MAX_PAGE_LIMIT,
-  cleanStringSchema,
+  cleanString,
   conversationCreateSchema,
   conversationKindSchema,
   conversationStatusSchema,
@@ -39,7 +39,7 @@ export function registerConversationRoutes(app: ParleyFastify, ctx: HttpContext)
         querystring: z.strictObject({
           kind: conversationKindSchema.optional(),
           status: conversationStatusSchema.optional(),
-          cursor: cleanStringSchema.pipe(z.string().max(500)).optional(),
+          cursor: cleanString(0, 500).optional(),
           limit: queryInt(1, MAX_PAGE_LIMIT).optional(),
         }),
         response: { 200: conversationPageBody, ...errorResponses },

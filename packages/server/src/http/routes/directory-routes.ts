@@ -1,4 +1,4 @@
-import { MAX_PAGE_LIMIT, cleanStringSchema, conversationSchema } from "@parley/protocol";
+import { MAX_PAGE_LIMIT, cleanString, conversationSchema } from "@parley/protocol";
 import { z } from "zod";
 import type { HttpContext, ParleyFastify } from "../http-context.js";
 import { ParleyError } from "../../domain/parley-error.js";
@@ -24,7 +24,7 @@ export function registerDirectoryRoutes(app: ParleyFastify, ctx: HttpContext): v
         security,
         summary: "Open channels anyone signed in may join, by last activity, with member counts (not for guests)",
         querystring: z.strictObject({
-          cursor: cleanStringSchema.pipe(z.string().max(500)).optional(),
+          cursor: cleanString(0, 500).optional(),
           limit: queryInt(1, MAX_PAGE_LIMIT).optional(),
         }),
         response: { 200: channelPageBody, ...errorResponses },

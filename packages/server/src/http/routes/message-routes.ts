@@ -1,4 +1,4 @@
-import { MAX_PAGE_LIMIT, cleanStringSchema, deleteScopeSchema, idSchema, messageSendBodySchema, seqSchema } from "@parley/protocol";
+import { MAX_PAGE_LIMIT, deleteScopeSchema, idSchema, messageSendBodySchema, reactionSchema, seqSchema } from "@parley/protocol";
 import { z } from "zod";
 import { invalid } from "../../domain/parley-error.js";
 import type { HttpContext, ParleyFastify } from "../http-context.js";
@@ -91,7 +91,7 @@ export function registerMessageRoutes(app: ParleyFastify, ctx: HttpContext): voi
     }),
   );
 
-  const reactionParams = z.object({ id: idSchema, messageId: idSchema, emoji: cleanStringSchema.pipe(z.string().min(1).max(32)) });
+  const reactionParams = z.object({ id: idSchema, messageId: idSchema, emoji: reactionSchema });
   for (const [method, on] of [
     ["put", true],
     ["delete", false],
