@@ -23,6 +23,8 @@ export interface SendInput {
   /** The id of the message this one answers. */
   replyTo?: string;
   metadata?: Record<string, unknown>;
+  /** The send's idempotency key. @default a new random id */
+  clientId?: string;
 }
 
 /** What a conversation handle needs from its client. */
@@ -218,7 +220,7 @@ export class ConversationHandle implements ReadableStore<ConversationSnapshot> {
   send(input: SendInput): Promise<Message> {
     return quiet(
       (async () => {
-        const payload: MessageSendPayload = { conversationId: this.id, clientId: createClientId() };
+        const payload: MessageSendPayload = { conversationId: this.id, clientId: input.clientId ?? createClientId() };
         if (input.text !== undefined) payload.text = input.text;
         if (input.type !== undefined) payload.type = input.type;
         if (input.attachments !== undefined && input.attachments.length > 0) payload.attachments = input.attachments.map((a) => ({ id: a.id }));

@@ -3,6 +3,7 @@ export { ConversationHandle, type SendInput } from "./conversation-handle.js";
 export type { ConnectionState, ConnectionStatus, SessionUser, EventPayload, EventResult } from "./connection/connection.js";
 export type { ParleyClientOptions } from "./options.js";
 export { ParleyClientError, isRetryable } from "./parley-client-error.js";
+export { createClientId } from "./sending/client-id.js";
 export type { ReadableStore } from "./store/readable-store.js";
 export type {
   ChatMessage,

@@ -165,4 +165,29 @@ describe("Composer", () => {
     expect(alert.textContent).toMatch(/^Not deleted: /);
     expect(screen.getByText("not yours to delete")).toBeTruthy();
   });
+  it("gives back a message the server refuses for good (too long for it), with the reason, instead of a failed bubble whose Retry cannot work", async () => {
+    const al = clients.client("ta");
+    await statusIs(al, "connected");
+    const id = await directConversation("ta", "tb");
+    render(<Chat client={al} id={id} />);
+    await screen.findByText("No messages yet — say hello");
+    // Over the server's 5,000 characters, well under the 64 KiB a packet may carry.
+    const long = `${"a long story ".repeat(470)}the end`;
+    expect(long.length).toBeGreaterThan(5000);
+    fireEvent.change(box(), { target: { value: long } });
+    fireEvent.keyDown(box(), { key: "Enter" });
+    const alert = await screen.findByRole("alert", {}, { timeout: 5_000 });
+    expect(alert.textContent).toMatch(/^Not sent: .*5000/);
+    expect(box().value).toBe(long);
+    expect(box().getAttribute("dir")).toBe("auto");
+    // No failed message is left behind, and nothing was stored.
+    await waitFor(() => expect(screen.queryByRole("button", { name: "Retry" })).toBeNull());
+    expect(al.conversation(id).getSnapshot().messages).toHaveLength(0);
+
+    // Shortened, it goes.
+    fireEvent.change(box(), { target: { value: "the short version" } });
+    fireEvent.keyDown(box(), { key: "Enter" });
+    await screen.findByText("the short version");
+    expect(box().value).toBe("");
+  });
 });

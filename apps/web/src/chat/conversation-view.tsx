@@ -74,6 +74,13 @@ function loadError(error: ParleyClientError | null): string {
  * One conversation: header, messages, who is typing and the composer. Files
  * dropped anywhere on it are attached to the message being written.
  */
+/**
+ * A mouse or trackpad: opening a conversation puts the cursor in its box, as
+ * desktop chat apps do. On touch screens it would open the keyboard over the
+ * conversation, so there the user taps the box.
+ */
+const PRECISE_POINTER = typeof window !== "undefined" && typeof window.matchMedia === "function" && window.matchMedia("(pointer: fine)").matches;
+
 export function ConversationView(props: {
   conversationId: string;
   onBack?: () => void;
@@ -160,6 +167,7 @@ export function ConversationView(props: {
         conversationId={conversationId}
         disabled={closed}
         disabledNote={closedNote}
+        autoFocus={PRECISE_POINTER}
         placeholder={conversation?.kind === "channel" && conversation.title ? `Message #${conversation.title}` : "Message"}
       />
       {dragging && (

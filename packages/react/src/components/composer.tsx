@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent, type ReactNode } from "react";
-import { packetSize } from "@parley/client";
+import { createClientId, packetSize, ParleyClientError } from "@parley/client";
 import { MAX_PACKET_BYTES } from "@parley/protocol";
 import { useConversation } from "../hooks/use-conversation.js";
 import { useComposerDraft, type DraftUpload } from "./composer-draft.js";
@@ -20,6 +20,8 @@ export interface ComposerProps {
   /** The file chooser's `accept`. @default any file (the server decides) */
   accept?: string;
   className?: string;
+  /** Put the cursor in the box when the composer appears (a conversation just chosen on a desktop). @default false */
+  autoFocus?: boolean;
 }
 
 /** `true` while an input method (Japanese, Korean, Chinese…) is composing: Enter then confirms the text, never sends. */
@@ -82,10 +84,13 @@ function UploadPreview({ upload, onRetry, onRemove }: { upload: DraftUpload; onR
  * <Composer conversationId={id} />
  */
 export function Composer(props: ComposerProps) {
-  const { conversationId, placeholder = "Message", disabled = false, disabledNote, attachments = true, accept, className } = props;
-  const { send, sendTyping, stopTyping, messages } = useConversation(conversationId);
+  const { conversationId, placeholder = "Message", disabled = false, disabledNote, attachments = true, accept, className, autoFocus = false } = props;
+  const { send, discard, sendTyping, stopTyping, messages } = useConversation(conversationId);
   const draft = useComposerDraft(conversationId);
   const { text, setText } = draft;
+  // What the box holds now, for answers that arrive after it changed.
+  const textNow = useRef(text);
+  textNow.current = text;
   const [error, setError] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
   const composingRef = useRef(false);
@@ -100,6 +105,11 @@ export function Composer(props: ComposerProps) {
   useEffect(() => {
     if (draft.replyTo !== null) box.current?.focus();
   }, [draft.replyTo]);
+
+  useEffect(() => {
+    if (autoFocus) box.current?.focus({ preventScroll: true });
+    // Only when it appears: later renders leave the focus where the user put it.
+  }, []);
 
   const resize = () => {
     const el = box.current;
@@ -122,12 +132,23 @@ export function Composer(props: ComposerProps) {
     setError(null);
     draft.clearUploads(ready.map((u) => u.key));
     draft.setReplyTo(null);
-    // A refusal from the server shows on the message itself (failed, with Retry).
+    // A refusal from the server shows on the message itself (failed, with
+    // Retry), unless no retry could change it (the text too long for this
+    // server, say): then the message goes, and its text comes back here with
+    // the server's reason, to be shortened and sent again.
+    const clientId = createClientId();
     void send({
+      clientId,
       ...(sending !== undefined ? { text: sending } : {}),
       ...(type ? { type, attachments: files } : {}),
       ...(replyTo?.id ? { replyTo: replyTo.id } : {}),
-    }).catch(() => undefined);
+    }).catch((err: unknown) => {
+      const content = err instanceof ParleyClientError && (err.code === "invalid_argument" || err.code === "payload_too_large");
+      if (!content || sending === undefined || files.length > 0) return;
+      discard(clientId);
+      if (textNow.current.trim() === "") setText(sending);
+      setError(`Not sent: ${err.message}`);
+    });
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -236,6 +257,7 @@ export function Composer(props: ComposerProps) {
         <textarea
           ref={box}
           aria-label="Message"
+          dir="auto"
           placeholder={placeholder}
           value={text}
           rows={1}

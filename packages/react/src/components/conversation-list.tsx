@@ -143,7 +143,7 @@ export function ConversationList(props: ConversationListProps) {
                 {other && <RowPresence userId={other.userId} />}
               </span>
               <span className="parley-conversation-title">{title}</span>
-              <span className="parley-conversation-preview">
+              <span className="parley-conversation-preview" dir="auto">
                 {ownLast && <OwnStatus conversationId={c.id} messageId={c.lastMessage!.id} known={c.lastMessageStatus ?? "sent"} />}
                 {messagePreview(c.lastMessage, me, c.kind === "direct")}
               </span>

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { browserSkipReason, browserSuite, screenshot, signIn, unique } from "./support/browser.js";
+
+const skip = browserSkipReason();
+if (skip) process.stdout.write(`${skip}: the web app layout suite\n`);
+
+describe.skipIf(skip !== null)("the web app in Chromium: what stays inside the conversation pane", () => {
+  const suite = browserSuite();
+
+  it("opens a short message's toolbar inside the pane on either side, never widens the list, and puts the cursor in the box of a chosen chat", async () => {
+    const me = { id: unique("lia"), name: "Lia Moreau" };
+    const other = { id: unique("tom"), name: "Tom Berg" };
+    const [myToken, otherToken] = await Promise.all([suite.node.token(me.id, me.name), suite.node.token(other.id, other.name)]);
+    for (const token of [myToken, otherToken]) {
+      expect((await fetch(`${suite.node.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    }
+    const { conversation } = await suite.node.api<{ conversation: { id: string } }>("POST", "/v1/conversations", { kind: "direct", members: [other.id] }, me.id);
+    await suite.node.api("POST", `/v1/conversations/${conversation.id}/messages`, { text: "ok" }, other.id);
+    await suite.node.api("POST", `/v1/conversations/${conversation.id}/messages`, { text: "ok" }, me.id);
+
+    const person = await suite.person();
+    const page = person.page;
+    await signIn(person, suite.node.url, myToken);
+    // Chosen from the inbox with the keyboard: the cursor goes to the message box.
+    const row = page.getByRole("option", { name: new RegExp(other.name) });
+    await row.focus();
+    await row.press("Enter");
+    const box = page.getByRole("textbox", { name: "Message" });
+    await expect.poll(() => box.evaluate((el) => el === document.activeElement), { timeout: 10_000 }).toBe(true);
+
+    const log = page.getByRole("log", { name: "Messages" });
+    await expect.poll(() => log.getByText("ok", { exact: true }).count(), { timeout: 10_000 }).toBe(2);
+    const pane = await page.locator(".parley-scroll").boundingBox();
+    expect(pane).not.toBeNull();
+    for (const [index, side] of [
+      [0, "theirs"],
+      [1, "mine"],
+    ] as const) {
+      const message = log.locator(".parley-message").filter({ hasText: /^ok/ }).nth(index);
+      await message.hover();
+      const toolbar = message.locator(".parley-actions");
+      await expect.poll(() => toolbar.evaluate((el) => getComputedStyle(el).opacity)).toBe("1");
+      const bar = (await toolbar.boundingBox())!;
+      expect(bar.width, side).toBeGreaterThan(60);
+      expect(bar.x, `${side}: toolbar's left edge`).toBeGreaterThanOrEqual(pane!.x);
+      expect(bar.x + bar.width, `${side}: toolbar's right edge`).toBeLessThanOrEqual(pane!.x + pane!.width);
+      await screenshot(page, `layout-toolbar-${side}`);
+    }
+    // Hidden toolbars take no room sideways: the list cannot be scrolled or swiped left and right.
+    const widths = await page.locator(".parley-scroll").evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+  });
+});
