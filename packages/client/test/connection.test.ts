@@ -43,6 +43,36 @@ describe("connection", () => {
     expect(alice.connection.getSnapshot().error).toBeNull();
   });
 
+  it("follows the browser's offline and online events: reconnecting at once when the network goes, connected at once when it is back", async () => {
+    // A browser's window, as far as the client looks at it.
+    const network = new EventTarget();
+    const g = globalThis as Partial<Pick<EventTarget, "addEventListener" | "removeEventListener">>;
+    g.addEventListener = network.addEventListener.bind(network);
+    g.removeEventListener = network.removeEventListener.bind(network);
+    try {
+      // A long backoff, so that only the online event can explain a quick return.
+      const alice = fleet.client(node.url, "alice", { reconnectDelayMs: 20_000, reconnectDelayMaxMs: 20_000 });
+      const seen = recordStatuses(alice);
+      await statusIs(alice, "connected");
+
+      const wentOffline = Date.now();
+      network.dispatchEvent(new Event("offline"));
+      await statusIs(alice, "reconnecting", 1_000);
+      expect(Date.now() - wentOffline).toBeLessThan(1_000);
+      await sleep(300);
+      expect(alice.connection.getSnapshot().status).toBe("reconnecting");
+
+      const backOnline = Date.now();
+      network.dispatchEvent(new Event("online"));
+      await statusIs(alice, "connected", 3_000);
+      expect(Date.now() - backOnline).toBeLessThan(3_000);
+      expect(seen.slice(seen.indexOf("connected"))).toEqual(["connected", "reconnecting", "connected"]);
+    } finally {
+      delete g.addEventListener;
+      delete g.removeEventListener;
+    }
+  });
+
   it("stops for good on an invalid token: one attempt, status disconnected, the reason exposed", async () => {
     const proxy = await fleet.proxy(node.port);
     const client = fleet.track(createParleyClient({ ...FAST, url: proxy.url, token: "not-a-token" }));

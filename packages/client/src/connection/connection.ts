@@ -112,7 +112,40 @@ export class Connection extends SnapshotStore<ConnectionState> {
       },
     });
     this.#listen();
+    this.#watchNetwork();
   }
+
+  /**
+   * The browser says when its network goes and comes back (`offline`,
+   * `online` on `window`): without this a lost network shows only when
+   * Socket.IO's ping times out, about 45 s later, and a network that is back
+   * waits for the next backoff. Offline, the socket is dropped at once
+   * (status `reconnecting`; Socket.IO keeps trying); online, it connects at
+   * once. Outside a browser nothing changes.
+   */
+  #watchNetwork(): void {
+    const target = globalThis as Partial<Pick<EventTarget, "addEventListener" | "removeEventListener">>;
+    if (typeof target.addEventListener !== "function" || typeof target.removeEventListener !== "function") return;
+    const offline = () => {
+      if (!this.#stopped && this.socket.connected) this.socket.io.engine.close();
+    };
+    const online = () => {
+      if (this.#stopped || this.socket.connected) return;
+      // Skip what is left of the backoff: letting go of the socket closes its
+      // manager (the last active socket on it), which clears the reconnection
+      // timer, and connecting opens it again now.
+      this.socket.disconnect();
+      this.socket.connect();
+    };
+    target.addEventListener("offline", offline);
+    target.addEventListener("online", online);
+    this.#unwatchNetwork = () => {
+      target.removeEventListener?.("offline", offline);
+      target.removeEventListener?.("online", online);
+    };
+  }
+
+  #unwatchNetwork: () => void = () => {};
 
   get status(): ConnectionStatus {
     return this.#status;
@@ -149,6 +182,7 @@ export class Connection extends SnapshotStore<ConnectionState> {
   /** Disconnects for good. */
   close(): void {
     this.#closed = true;
+    this.#unwatchNetwork();
     this.#stop(null);
     this.#rejectWaiters(new ParleyClientError("unavailable", "The client was closed"));
   }
