@@ -47,9 +47,17 @@ export function badge(count: number): string {
 }
 
 const EMOJI_ONLY = /^(?:\p{Extended_Pictographic}|\p{Emoji_Component}|\u200d|\ufe0f|\s)+$/u;
+/** A keycap emoji: a digit, `#` or `*`, then the enclosing keycap (1️⃣). */
+const KEYCAP = /[\d#*]\ufe0f?\u20e3/gu;
 
-/** `true` for short messages made only of emoji (shown larger). */
+/**
+ * `true` for short messages made only of emoji (shown larger). Digits, `#`
+ * and `*` count as emoji only inside a keycap (Unicode lists them as emoji
+ * components for that), so "12 😀" is text.
+ */
 export function isEmojiOnly(text: string): boolean {
   const trimmed = text.trim();
-  return trimmed.length > 0 && [...trimmed].length <= 12 && EMOJI_ONLY.test(trimmed) && !/^[\d#*\s]+$/.test(trimmed);
+  if (trimmed.length === 0 || [...trimmed].length > 12) return false;
+  if (/[\d#*]/.test(trimmed.replace(KEYCAP, ""))) return false;
+  return EMOJI_ONLY.test(trimmed);
 }

@@ -10,7 +10,7 @@ export { useNow } from "./hooks/use-now.js";
 export { ConversationList, conversationTitle, messagePreview, type ConversationListProps } from "./components/conversation-list.js";
 export { MessageList, type MessageListProps } from "./components/message-list.js";
 export { MessageListView, messageSnippet, type MessageListViewProps } from "./components/message-list-view.js";
-export { useComposerDraft, uploadErrorText, type ComposerDraft, type ComposerDraftSnapshot, type DraftUpload } from "./components/composer-draft.js";
+export { setUploadLimit, useComposerDraft, uploadErrorText, type ComposerDraft, type ComposerDraftSnapshot, type DraftUpload } from "./components/composer-draft.js";
 export { Avatar, initials, type AvatarProps } from "./components/avatar.js";
 export { ImageViewer, type ImageViewerProps } from "./components/image-viewer.js";
 export { MessageText } from "./components/message-text.js";

@@ -48,9 +48,10 @@ describe("Composer", () => {
     expect(within(attachments).getAllByRole("listitem")).toHaveLength(3);
     expect(within(attachments).getByText("notes.txt")).toBeTruthy();
 
-    await waitFor(() => expect(within(attachments).getByText(/^huge\.txt:/).closest("[role=alert]")?.textContent).toBe("huge.txt: Too large to send"), {
-      timeout: 10_000,
-    });
+    await waitFor(
+      () => expect(within(attachments).getByText(/^huge\.txt:/).closest("[role=alert]")?.textContent).toBe("huge.txt: Too large to send (at most 10 MB)"),
+      { timeout: 10_000 },
+    );
     await waitFor(() =>
       expect(within(attachments).getByText(/^tool\.exe:/).closest("[role=alert]")?.textContent).toBe("tool.exe: This type of file can't be sent"),
     );
@@ -189,5 +190,28 @@ describe("Composer", () => {
     fireEvent.keyDown(box(), { key: "Enter" });
     await screen.findByText("the short version");
     expect(box().value).toBe("");
+  });
+
+  it("refuses a file over the server's limit at once, saying the limit, once the limit is known; says when an image cannot be read", async () => {
+    const al = clients.client("ua");
+    await statusIs(al, "connected");
+    const id = await directConversation("ua", "ub");
+    const { container } = render(
+      <ParleyProvider client={al}>
+        <MessageList conversationId={id} />
+        <Composer conversationId={id} maxUploadBytes={1024 * 1024} />
+      </ParleyProvider>,
+    );
+    await screen.findByText("No messages yet — say hello");
+    chooseFiles(container, [
+      new File([new Uint8Array(1024 * 1024 + 1)], "big.bin", { type: "application/octet-stream" }),
+      new File(["not a png at all"], "broken.png", { type: "image/png" }),
+    ]);
+    const attachments = screen.getByRole("list", { name: "Attachments" });
+    // Refused before any byte went out: no progress, the limit named.
+    expect(within(attachments).getByText(/^big\.bin:/).closest("[role=alert]")?.textContent).toBe("big.bin: Too large to send (at most 1 MB)");
+    await waitFor(() =>
+      expect(within(attachments).getByText(/^broken\.png:/).closest("[role=alert]")?.textContent).toBe("broken.png: The file is not a readable image"),
+    );
   });
 });

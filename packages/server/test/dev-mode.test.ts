@@ -17,7 +17,7 @@ describe("outside dev mode", () => {
       expect((await t.request("POST", "/dev/token", { body: { userId: "casey" } })).status).toBe(404);
       expect((await t.request("GET", "/dev/login")).status).toBe(404);
       expect((await t.request("GET", "/dev")).status).toBe(404);
-      expect((await t.request("GET", "/web-app.json")).body).toMatchObject({ dev: false, guests: false });
+      expect((await t.request("GET", "/web-app.json")).body).toMatchObject({ dev: false, guests: false, uploadMaxBytes: 10 * 1024 * 1024 });
       // Without guests, nobody learns whether support is staffed without a token.
       expect((await t.request("GET", "/v1/support/availability")).status).toBe(401);
 

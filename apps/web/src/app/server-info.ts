@@ -5,6 +5,8 @@ export interface ServerInfo {
   dev: boolean;
   guests: boolean;
   version: string;
+  /** The largest file the server accepts (absent from servers before it was told). */
+  uploadMaxBytes?: number;
 }
 
 let cached: Promise<ServerInfo> | null = null;

@@ -4,6 +4,7 @@ import { Composer, MessageList, TypingIndicator, useComposerDraft, useConnection
 import { ConversationHeader } from "./conversation-header.js";
 import { isModerator, isOperator, titleOf } from "./conversation-info.js";
 import { SupportAvailability, useSupportAvailability } from "./support-availability.js";
+import { useServerInfo } from "../app/server-info.js";
 
 /** Resolve, Reopen and Assign to me for operators in support conversations. */
 function SupportActions({ conversationId }: { conversationId: string }) {
@@ -95,6 +96,7 @@ export function ConversationView(props: {
   const { conversationId, onBack, emptyText, visitor = false } = props;
   const chat = useConversation(conversationId);
   const draft = useComposerDraft(conversationId);
+  const serverInfo = useServerInfo();
   const { user } = useConnection();
   const [dragging, setDragging] = useState(false);
   const me = user?.id ?? null;
@@ -168,6 +170,7 @@ export function ConversationView(props: {
         disabled={closed}
         disabledNote={closedNote}
         autoFocus={PRECISE_POINTER}
+        {...(serverInfo?.uploadMaxBytes !== undefined ? { maxUploadBytes: serverInfo.uploadMaxBytes } : {})}
         placeholder={conversation?.kind === "channel" && conversation.title ? `Message #${conversation.title}` : "Message"}
       />
       {dragging && (

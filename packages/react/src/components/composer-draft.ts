@@ -48,11 +48,22 @@ export interface ComposerDraft extends ComposerDraftSnapshot {
   clearUploads(keys: readonly string[]): void;
 }
 
-/** A failed upload in words: too large, a refused type, or the server's own message. */
+/** A size in words: 10 MB, 512 KB. */
+export function sizeText(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Number((bytes / (1024 * 1024)).toFixed(1))} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${bytes} bytes`;
+}
+
+function tooLarge(maxBytes: unknown): string {
+  return typeof maxBytes === "number" ? `Too large to send (at most ${sizeText(maxBytes)})` : "Too large to send";
+}
+
+/** A failed upload in words: too large (and the limit), a refused type, or the server's own message (an image it could not read). */
 export function uploadErrorText(err: unknown): string {
   if (err instanceof ParleyClientError) {
-    if (err.code === "payload_too_large") return "Too large to send";
-    if (err.code === "invalid_argument") return "This type of file can't be sent";
+    if (err.code === "payload_too_large") return tooLarge(err.details?.maxBytes);
+    if (err.code === "invalid_argument") return err.details?.accepted ? "This type of file can't be sent" : err.message;
     if (err.code === "unavailable") return "Upload failed: no connection";
     return err.message;
   }
@@ -60,6 +71,15 @@ export function uploadErrorText(err: unknown): string {
 }
 
 let uploadCounter = 0;
+
+/** The largest file each client's server accepts, when known: files over it fail at once, without uploading. */
+const uploadLimits = new WeakMap<ParleyClient, number>();
+
+/** Tells the drafts of `client` the server's largest accepted file (see `Composer`'s `maxUploadBytes`). */
+export function setUploadLimit(client: ParleyClient, maxBytes: number | undefined): void {
+  if (maxBytes === undefined) uploadLimits.delete(client);
+  else uploadLimits.set(client, maxBytes);
+}
 
 /** One conversation's draft: a small store of its own, so typing re-renders only the composer. */
 export class DraftStore {
@@ -115,8 +135,12 @@ export class DraftStore {
       added.push({ key, name, size: file.size, mimeType, previewUrl, loaded: 0, total: file.size, status: "uploading", error: null, retryable: false, attachment: null });
     }
     if (added.length === 0) return;
-    this.#set({ uploads: [...this.#snapshot.uploads, ...added] });
-    for (const upload of added) this.#start(upload.key);
+    // Over the server's limit, when it is known: refused here, not after uploading it all.
+    const limit = uploadLimits.get(this.#client);
+    const over = (u: DraftUpload) => limit !== undefined && u.size > limit;
+    const checked = added.map((u) => (over(u) ? { ...u, status: "failed" as const, error: tooLarge(limit), retryable: false } : u));
+    this.#set({ uploads: [...this.#snapshot.uploads, ...checked] });
+    for (const upload of checked) if (upload.status === "uploading") this.#start(upload.key);
   };
 
   #start(key: string): void {
@@ -131,6 +155,8 @@ export class DraftStore {
         (attachment) => this.#update(key, { status: "done", attachment, loaded: file.size }),
         (err: unknown) => {
           if (abort.signal.aborted) return;
+          const maxBytes = err instanceof ParleyClientError && err.code === "payload_too_large" ? err.details?.maxBytes : undefined;
+          if (typeof maxBytes === "number") setUploadLimit(this.#client, maxBytes);
           const permanent = err instanceof ParleyClientError && (err.code === "payload_too_large" || err.code === "invalid_argument");
           this.#update(key, { status: "failed", error: uploadErrorText(err), retryable: !permanent });
         },

@@ -2,7 +2,8 @@ import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type 
 import { createClientId, packetSize, ParleyClientError } from "@parley/client";
 import { MAX_PACKET_BYTES } from "@parley/protocol";
 import { useConversation } from "../hooks/use-conversation.js";
-import { useComposerDraft, type DraftUpload } from "./composer-draft.js";
+import { setUploadLimit, useComposerDraft, type DraftUpload } from "./composer-draft.js";
+import { useParley } from "../parley-context.js";
 import { Icon } from "./icon.js";
 import { messageSnippet } from "./message-list-view.js";
 
@@ -22,6 +23,12 @@ export interface ComposerProps {
   className?: string;
   /** Put the cursor in the box when the composer appears (a conversation just chosen on a desktop). @default false */
   autoFocus?: boolean;
+  /**
+   * The largest file the server accepts (`PARLEY_UPLOAD_MAX_BYTES`): a larger
+   * one is refused at once, saying so, instead of after uploading it all.
+   * Learnt from the server's first refusal when not given.
+   */
+  maxUploadBytes?: number;
 }
 
 /** `true` while an input method (Japanese, Korean, Chinese…) is composing: Enter then confirms the text, never sends. */
@@ -84,7 +91,7 @@ function UploadPreview({ upload, onRetry, onRemove }: { upload: DraftUpload; onR
  * <Composer conversationId={id} />
  */
 export function Composer(props: ComposerProps) {
-  const { conversationId, placeholder = "Message", disabled = false, disabledNote, attachments = true, accept, className, autoFocus = false } = props;
+  const { conversationId, placeholder = "Message", disabled = false, disabledNote, attachments = true, accept, className, autoFocus = false, maxUploadBytes } = props;
   const { send, discard, sendTyping, stopTyping, messages } = useConversation(conversationId);
   const draft = useComposerDraft(conversationId);
   const { text, setText } = draft;
@@ -105,6 +112,11 @@ export function Composer(props: ComposerProps) {
   useEffect(() => {
     if (draft.replyTo !== null) box.current?.focus();
   }, [draft.replyTo]);
+
+  const client = useParley();
+  useEffect(() => {
+    if (maxUploadBytes !== undefined) setUploadLimit(client, maxUploadBytes);
+  }, [client, maxUploadBytes]);
 
   useEffect(() => {
     if (autoFocus) box.current?.focus({ preventScroll: true });

@@ -90,7 +90,9 @@ export async function registerWebAppRoutes(app: ParleyFastify, ctx: HttpContext)
 
   // What the web app needs to know about this server before anyone signs in.
   app.get("/web-app.json", { schema: { hide: true } }, async (_request, reply) =>
-    reply.header("cache-control", "no-cache").send({ dev: ctx.config.dev, guests: ctx.config.guests, version: ctx.version }),
+    reply
+      .header("cache-control", "no-cache")
+      .send({ dev: ctx.config.dev, guests: ctx.config.guests, version: ctx.version, uploadMaxBytes: ctx.config.uploadMaxBytes }),
   );
 
   app.get("/*", { schema: { hide: true } }, async (request, reply) => {
