@@ -79,6 +79,65 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     expect(anaP.errors).toEqual([]);
   });
 
+  it("opens a conversation with many unread messages at the divider, and marks it read only once the bottom is seen", async () => {
+    const { conversationId, ana, ben } = await pair();
+    // Seeded through the REST API, which limits each sender's rate: wait and try again when it says so.
+    const send = async (text: string): Promise<number> => {
+      for (;;) {
+        try {
+          const { message } = await suite.node.api<{ message: { seq: number } }>("POST", `/v1/conversations/${conversationId}/messages`, { text }, ana.id);
+          return message.seq;
+        } catch (err) {
+          if (!String(err).includes(": 429 ")) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    };
+    let readUpTo = 0;
+    for (let i = 1; i <= 40; i++) readUpTo = await send(`earlier ${i}`);
+    await suite.node.api("POST", `/v1/conversations/${conversationId}/read`, { seq: readUpTo }, ben.id);
+    for (let i = 1; i <= 80; i++) await send(`unread ${i}`);
+    const unread = async () => {
+      const { conversations } = await suite.node.api<{ conversations: Array<{ id: string; unreadCount: number }> }>(
+        "GET",
+        "/v1/conversations",
+        undefined,
+        ben.id,
+      );
+      return conversations.find((c) => c.id === conversationId)?.unreadCount;
+    };
+    expect(await unread()).toBe(80);
+
+    const benP = await person();
+    await signIn(benP, suite.node.url, ben.token, conversationId);
+    const log = benP.page.getByRole("log", { name: "Messages" });
+    await expect.poll(() => log.getByRole("separator", { name: "Unread messages" }).count(), { timeout: 10_000 }).toBe(1);
+    // The divider and the first unread message are in view, near the top of the list.
+    const dividerPlace = () =>
+      log.evaluate((el) => {
+        const divider = el.querySelector(".parley-unread-divider");
+        const first = divider?.nextElementSibling?.querySelector(".parley-text");
+        if (!divider || !first) return "missing";
+        const view = el.getBoundingClientRect();
+        const d = divider.getBoundingClientRect();
+        const f = first.getBoundingClientRect();
+        if (d.top < view.top - 1 || f.bottom > view.bottom + 1) return `out of view (${d.top - view.top}px)`;
+        return `${first.textContent} in view, ${d.top - view.top < view.height / 2 ? "top half" : "bottom half"}`;
+      });
+    await expect.poll(dividerPlace, { timeout: 10_000 }).toBe("unread 1 in view, top half");
+    // Nothing moves it, and nothing is read, while Ben has not reached the bottom.
+    await benP.page.waitForTimeout(1_500);
+    expect(await dividerPlace()).toBe("unread 1 in view, top half");
+    expect(await unread()).toBe(80);
+    await screenshot(benP.page, "conversation-unread-divider");
+
+    await log.evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    await expect.poll(unread, { timeout: 10_000 }).toBe(0);
+    expect(benP.errors).toEqual([]);
+  });
+
   it("shows markup in a message as text and runs none of it", async () => {
     const { conversationId, ana, ben } = await pair();
     const anaP = await person();

@@ -26,7 +26,7 @@ describe.skipIf(skip !== null)("the web app in Chromium: what stays inside the c
     await row.focus();
     await row.press("Enter");
     const box = page.getByRole("textbox", { name: "Message" });
-    await expect.poll(() => box.evaluate((el) => el === document.activeElement), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => box.evaluate((el) => el === el.ownerDocument.activeElement), { timeout: 10_000 }).toBe(true);
 
     const log = page.getByRole("log", { name: "Messages" });
     await expect.poll(() => log.getByText("ok", { exact: true }).count(), { timeout: 10_000 }).toBe(2);
@@ -39,7 +39,7 @@ describe.skipIf(skip !== null)("the web app in Chromium: what stays inside the c
       const message = log.locator(".parley-message").filter({ hasText: /^ok/ }).nth(index);
       await message.hover();
       const toolbar = message.locator(".parley-actions");
-      await expect.poll(() => toolbar.evaluate((el) => getComputedStyle(el).opacity)).toBe("1");
+      await expect.poll(() => toolbar.evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).opacity)).toBe("1");
       const bar = (await toolbar.boundingBox())!;
       expect(bar.width, side).toBeGreaterThan(60);
       expect(bar.x, `${side}: toolbar's left edge`).toBeGreaterThanOrEqual(pane!.x);

@@ -17,7 +17,7 @@ import {
   useTyping,
 } from "@parley/react";
 import { eventually, shown, statusIs } from "../../client/test/support/wait.js";
-import { Clients, directConversation, restSend, setStatus } from "./support/live-server.js";
+import { api, Clients, directConversation, restSend, setStatus } from "./support/live-server.js";
 
 const clients = new Clients();
 afterEach(async () => {
@@ -232,6 +232,8 @@ describe("components against a live server", () => {
     const first = await directConversation("gus", "hal");
     const second = await directConversation("gus", "ivy");
     for (let i = 1; i <= 30; i++) await restSend(first, "hal", `h${i}`);
+    // Read already: opening it lands at the newest page (with unread messages it would load back to the first of them).
+    await api("POST", `/v1/conversations/${first}/read`, { seq: 30 }, "gus");
     await restSend(second, "ivy", "hello");
     let selected: string | null = null;
     withClient(

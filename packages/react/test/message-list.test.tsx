@@ -1,8 +1,10 @@
-import { act, cleanup, fireEvent, render, screen, within } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ChatMessage } from "@parley/client";
-import type { ConversationSummary } from "@parley/protocol";
-import { MessageListView, conversationTitle, initials, typingSentence } from "@parley/react";
+import type { ConversationSummary, Member } from "@parley/protocol";
+import { MessageList, MessageListView, ParleyProvider, conversationTitle, initials, typingSentence } from "@parley/react";
+import { sleep, statusIs } from "../../client/test/support/wait.js";
+import { Clients, api, directConversation, restSend } from "./support/live-server.js";
 
 const NOW = new Date("2026-11-21T15:00:00.000Z");
 const TODAY = "2026-11-21T14:00:00.000Z";
@@ -64,7 +66,11 @@ beforeAll(() => {
     },
   });
 });
-afterEach(() => cleanup());
+const clients = new Clients();
+afterEach(async () => {
+  cleanup();
+  await clients.close();
+});
 
 const list = () => document.querySelector(".parley-scroll") as HTMLElement;
 
@@ -350,6 +356,65 @@ describe("MessageListView", () => {
     expect(list().scrollTop).toBe(250);
   });
 
+  it("loads older pages on opening until the first unread message is loaded, then shows it, never marking read meanwhile", async () => {
+    const older = Array.from({ length: 10 }, () => msg());
+    const newer = Array.from({ length: 10 }, () => msg());
+    const onLoadOlder = vi.fn();
+    const onBottomVisible = vi.fn();
+    const props = { currentUserId: "alice", now: NOW, onLoadOlder, onBottomVisible, unreadAfterSeq: older[4]!.seq };
+    const { rerender } = render(<MessageListView messages={newer} hasOlder {...props} />);
+    await act(async () => undefined);
+    // The first unread message is on the page before: no divider at the wrong message, and no reading from the bottom.
+    expect(onLoadOlder).toHaveBeenCalledTimes(1);
+    expect(screen.queryByRole("separator", { name: "Unread messages" })).toBeNull();
+    expect(onBottomVisible).not.toHaveBeenCalled();
+    rerender(<MessageListView messages={[...older, ...newer]} hasOlder={false} {...props} />);
+    await act(async () => undefined);
+    const divider = screen.getByRole("separator", { name: "Unread messages" });
+    expect(divider.nextElementSibling?.querySelector(".parley-message")?.getAttribute("data-seq")).toBe(String(older[5]!.seq));
+    expect(list().scrollTop).toBe(0);
+    expect(onBottomVisible).not.toHaveBeenCalled();
+    // The jump to the divider is not the reader scrolling up: no older page is fetched for it.
+    fireEvent.scroll(list());
+    expect(onLoadOlder).toHaveBeenCalledTimes(1);
+    list().scrollTop = 20 * 50 - 200;
+    fireEvent.scroll(list());
+    await act(async () => undefined);
+    expect(onBottomVisible).toHaveBeenCalled();
+  });
+
+  it("names who has read a message in a group, and who it reached, before everyone has read it", () => {
+    const member = (userId: string, name: string, lastReadSeq: number, lastDeliveredSeq: number) => ({ userId, name, lastReadSeq, lastDeliveredSeq });
+    const readBy = [
+      { userId: "bob", name: "Bob", at: TODAY },
+      { userId: "dave", name: "Dave", at: TODAY },
+    ];
+    const first = mine({ status: "sent", readBy });
+    const second = mine({ status: "delivered", readBy });
+    const third = mine({ status: "sent" });
+    const s1 = first.seq!;
+    const s3 = third.seq!;
+    const members = [
+      member("alice", "Alice", s3, s3),
+      member("bob", "Bob", s1 + 1, s3),
+      member("dave", "Dave", s1 + 1, s3),
+      // Carol's device got the second message, not yet the third; she has read none.
+      member("carol", "Carol", 0, s1 + 1),
+    ];
+    render(<MessageListView messages={[first, second, third]} members={members} currentUserId="alice" now={NOW} />);
+    expect(screen.getAllByRole("img").map((i) => [i.getAttribute("title"), i.textContent])).toEqual([
+      ["Read by Bob, Dave; delivered to Carol", "✓"],
+      ["Read by Bob, Dave; delivered to Carol", "✓✓"],
+      ["Sent; delivered to Bob, Dave", "✓"],
+    ]);
+  });
+
+  it("lets each message's text take its own direction (right-to-left for Arabic)", () => {
+    render(<MessageListView messages={[msg({ text: "مرحبا، كيف حالك؟" }), msg({ text: "Hello" })]} currentUserId="alice" now={NOW} />);
+    expect(screen.getByText("مرحبا، كيف حالك؟").closest(".parley-text")?.getAttribute("dir")).toBe("auto");
+    expect(screen.getByText("Hello").closest(".parley-text")?.getAttribute("dir")).toBe("auto");
+  });
+
   it("tells when the bottom is visible, so the conversation can be marked read", async () => {
     const onBottomVisible = vi.fn();
     render(<MessageListView messages={[msg(), msg()]} currentUserId="alice" onBottomVisible={onBottomVisible} now={NOW} />);
@@ -404,5 +469,94 @@ describe("names", () => {
     expect(initials("Val (visitor)")).toBe("V");
     expect(initials("émile zola de paris")).toBe("ÉZ");
     expect(initials("  ")).toBe("?");
+  });
+});
+
+describe("MessageList with a Parley server", () => {
+  const readPosition = async (conversationId: string, user: string) => {
+    const { members } = await api<{ members: Member[] }>("GET", `/v1/conversations/${conversationId}`, undefined, user);
+    return members.find((m) => m.userId === user)!.lastReadSeq;
+  };
+  const dividers = () => screen.queryAllByRole("separator", { name: "Unread messages" });
+
+  it("opens at the first unread message (older pages loaded for it) and marks it read only once the reader reaches the bottom", async () => {
+    const id = await directConversation("uma", "vic");
+    for (let i = 1; i <= 30; i++) await restSend(id, "vic", `seen ${i}`);
+    await api("POST", `/v1/conversations/${id}/read`, { seq: 30 }, "uma");
+    for (let i = 1; i <= 30; i++) await restSend(id, "vic", `unread ${i}`);
+    const uma = clients.client("uma", { pageSize: 20 });
+    await statusIs(uma, "connected");
+    render(
+      <ParleyProvider client={uma}>
+        <MessageList conversationId={id} />
+      </ParleyProvider>,
+    );
+    const log = within(screen.getByRole("log", { name: "Messages" }));
+    await log.findByText("unread 1", undefined, { timeout: 5_000 });
+    expect(dividers()).toHaveLength(1);
+    expect(dividers()[0]!.nextElementSibling?.querySelector(".parley-text")?.textContent).toBe("unread 1");
+    // jsdom draws the divider at offset 0: the list jumped there, away from the bottom.
+    expect(list().scrollTop).toBe(0);
+    await sleep(500);
+    expect(await readPosition(id, "uma")).toBe(30);
+
+    list().scrollTop = list().scrollHeight;
+    fireEvent.scroll(list());
+    await waitFor(async () => expect(await readPosition(id, "uma")).toBe(60), { timeout: 5_000 });
+    // The divider stays where the reader left off.
+    expect(dividers()).toHaveLength(1);
+  });
+
+  it("puts no divider above messages read as they arrive at the bottom, but does for those that arrive while scrolled up", async () => {
+    const id = await directConversation("wes", "xia");
+    for (let i = 1; i <= 10; i++) await restSend(id, "xia", `old ${i}`);
+    await api("POST", `/v1/conversations/${id}/read`, { seq: 10 }, "wes");
+    const wes = clients.client("wes");
+    await statusIs(wes, "connected");
+    render(
+      <ParleyProvider client={wes}>
+        <MessageList conversationId={id} />
+      </ParleyProvider>,
+    );
+    const log = within(screen.getByRole("log", { name: "Messages" }));
+    await log.findByText("old 10");
+    expect(list().scrollTop).toBe(10 * 50 - 200);
+
+    await restSend(id, "xia", "live 1");
+    await log.findByText("live 1");
+    await waitFor(async () => expect(await readPosition(id, "wes")).toBe(11));
+    await act(async () => undefined);
+    expect(dividers()).toHaveLength(0);
+
+    // Scrolled up into history: what arrives now is unread, below a divider.
+    list().scrollTop = 0;
+    fireEvent.scroll(list());
+    await restSend(id, "xia", "live 2");
+    await log.findByText("live 2");
+    await act(async () => undefined);
+    expect(dividers()).toHaveLength(1);
+    expect(dividers()[0]!.nextElementSibling?.querySelector(".parley-text")?.textContent).toBe("live 2");
+    await sleep(300);
+    expect(await readPosition(id, "wes")).toBe(11);
+  });
+
+  it("marks read a conversation whose only unread message is a system notice (someone joined), as the server counts it", async () => {
+    const created = await api<{ conversation: { id: string } }>("POST", "/v1/conversations", { kind: "group", members: ["yan", "zoe"] });
+    const id = created.conversation.id;
+    await restSend(id, "zoe", "hello group");
+    await api("POST", `/v1/conversations/${id}/read`, { seq: 1 }, "yan");
+    await api("POST", `/v1/conversations/${id}/members`, { userId: "quinn" });
+    const yan = clients.client("yan");
+    await statusIs(yan, "connected");
+    render(
+      <ParleyProvider client={yan}>
+        <MessageList conversationId={id} />
+      </ParleyProvider>,
+    );
+    const log = within(screen.getByRole("log", { name: "Messages" }));
+    await log.findByText(/quinn joined/);
+    // No divider for a notice, and the list stays at the bottom, where reading it is told.
+    expect(dividers()).toHaveLength(0);
+    await waitFor(async () => expect(await readPosition(id, "yan")).toBe(2), { timeout: 5_000 });
   });
 });

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import type { ChatMessage } from "@parley/client";
-import type { Attachment, DeleteScope } from "@parley/protocol";
+import type { Attachment, DeleteScope, Member } from "@parley/protocol";
 import { dayKey, dayLabel, isEmojiOnly, timeOfDay } from "../format.js";
 import { Avatar } from "./avatar.js";
 import { Icon } from "./icon.js";
@@ -38,8 +38,15 @@ export interface MessageListViewProps {
   onEditingChange?: (messageId: string | null) => void;
   /** The user may delete others' messages for everyone (a moderator). @default false */
   canDeleteForEveryone?: boolean;
-  /** Called while the newest message is in view (e.g. to mark the conversation read). */
+  /**
+   * Called while the newest message is in view (e.g. to mark the conversation read); never while the list
+   * is still finding the first unread message on opening.
+   */
   onBottomVisible?: () => void;
+  /** Called when the bottom of the list comes into view (`true`) or leaves it (`false`). */
+  onAtBottomChange?: (atBottom: boolean) => void;
+  /** The conversation's members with their read and delivery positions, to say who read or received each of the user's messages. */
+  members?: readonly ReceiptMember[];
   /** The signed-in user's id (whose reactions are "mine"). */
   currentUserId?: string | null;
   /** Names by user id, to say who reacted. @default the ids */
@@ -55,7 +62,15 @@ export interface MessageListViewProps {
   notice?: ReactNode;
 }
 
+/** What the list needs of a member to say who read or received a message. */
+export type ReceiptMember = Pick<Member, "userId" | "name" | "lastReadSeq" | "lastDeliveredSeq">;
+
+/** Pages of older messages loaded at most, on opening, to reach the first unread message. */
+const MAX_UNREAD_PAGES = 10;
+
 const byIdSelector = (id: string) => `[data-id="${id.replace(/["\\]/g, "\\$&")}"]`;
+
+const NO_MEMBERS: readonly ReceiptMember[] = [];
 
 const DEFAULT_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"] as const;
 
@@ -96,11 +111,28 @@ function groupMessages(messages: readonly ChatMessage[], firstUnread: ChatMessag
 
 const STATUS_LABEL = { pending: "Sending", sent: "Sent", delivered: "Delivered", read: "Read", failed: "Not sent" } as const;
 
-function StatusMark({ message }: { message: ChatMessage }) {
+/**
+ * The status's words, naming who has read the message (even when not everyone has yet)
+ * and who else has received it: "Read by Bob, Dave; delivered to Carol".
+ */
+function statusTitle(message: ChatMessage, members: readonly ReceiptMember[]): string {
+  const { status, seq } = message;
+  const label = STATUS_LABEL[status];
+  if (seq === null || status === "pending" || status === "failed") return label;
+  const readerIds = new Set(message.readBy.map((r) => r.userId));
+  const readers = message.readBy.map((r) => r.name);
+  const delivered = members
+    .filter((m) => m.userId !== message.senderId && !readerIds.has(m.userId) && m.lastReadSeq < seq && m.lastDeliveredSeq >= seq)
+    .map((m) => m.name);
+  if (readers.length === 0) return status === "sent" && delivered.length > 0 ? `${label}; delivered to ${delivered.join(", ")}` : label;
+  const read = `Read by ${readers.join(", ")}`;
+  return delivered.length > 0 ? `${read}; delivered to ${delivered.join(", ")}` : read;
+}
+
+function StatusMark({ message, members }: { message: ChatMessage; members: readonly ReceiptMember[] }) {
   if (!message.own || message.type === "system") return null;
   const { status } = message;
-  const readers = message.readBy.map((r) => r.name).join(", ");
-  const title = status === "read" && readers ? `Read by ${readers}` : STATUS_LABEL[status];
+  const title = statusTitle(message, members);
   const mark = status === "pending" ? <Icon name="clock" size={12} /> : status === "sent" ? "✓" : status === "failed" ? "!" : "✓✓";
   return (
     <span className={`parley-status parley-status-${status}`} data-status={status} role="img" aria-label={title} title={title}>
@@ -188,7 +220,9 @@ function ReplyQuote({ original, onJump }: { original: ChatMessage | undefined; o
   return (
     <button type="button" className="parley-reply-quote" onClick={onJump} aria-label={`Reply to ${original.senderName}: ${snippet}`}>
       <span className="parley-reply-name">{original.senderName}</span>
-      <span className="parley-reply-text">{snippet}</span>
+      <span className="parley-reply-text" dir="auto">
+        {snippet}
+      </span>
     </button>
   );
 }
@@ -204,6 +238,7 @@ type ItemProps = {
   onResize: () => void;
   onView: (a: Attachment) => void;
   onJump: (messageId: string) => void;
+  receiptMembers: readonly ReceiptMember[];
 } & Pick<MessageListViewProps, "onRetry" | "onDiscard" | "onEdit" | "onDelete" | "onReact" | "onReply" | "userNames">;
 
 function copyText(text: string): void {
@@ -289,7 +324,7 @@ function MessageItem(props: ItemProps) {
         ) : (
           <>
             {message.text !== null && message.text !== "" && (
-              <div className={`parley-text${isEmojiOnly(message.text) ? " parley-emoji-only" : ""}`}>
+              <div className={`parley-text${isEmojiOnly(message.text) ? " parley-emoji-only" : ""}`} dir="auto">
                 <MessageText text={message.text} />
               </div>
             )}
@@ -301,7 +336,7 @@ function MessageItem(props: ItemProps) {
           <time dateTime={message.createdAt} title={new Date(message.createdAt).toLocaleString()}>
             {timeOfDay(message.createdAt)}
           </time>
-          <StatusMark message={message} />
+          <StatusMark message={message} members={props.receiptMembers} />
         </div>
       </div>
       {message.status === "failed" && message.clientId !== null && (
@@ -448,6 +483,8 @@ export function MessageListView(props: MessageListViewProps) {
     loadingOlder = false,
     onLoadOlder,
     onBottomVisible,
+    onAtBottomChange,
+    members = NO_MEMBERS,
     currentUserId = null,
     emptyText = "No messages yet — say hello",
     reactionChoices = DEFAULT_REACTIONS,
@@ -459,8 +496,17 @@ export function MessageListView(props: MessageListViewProps) {
   } = props;
   const ref = useRef<HTMLDivElement>(null);
   const anchor = useScrollAnchor(ref, messages);
-  const firstUnread =
+  // On opening, the list finds the first unread message (loading older pages if it is not loaded yet), then shows it, once.
+  const [started, setStarted] = useState(false);
+  const olderPagesForUnread = useRef(0);
+  const hasMessages = messages.length > 0;
+  const unreadCandidate =
     unreadAfterSeq === null ? undefined : messages.find((m) => !m.own && m.seq !== null && m.seq > unreadAfterSeq && m.type !== "system");
+  // The candidate is the first unread one only when nothing older is missing: all history is loaded, or a message read before is.
+  const unreadKnown = unreadAfterSeq !== null && (!hasOlder || messages.some((m) => m.seq !== null && m.seq <= unreadAfterSeq));
+  const firstUnread = unreadKnown || started ? unreadCandidate : undefined;
+  // Until the opening position is decided, the bottom that shows is not one the reader has reached.
+  const settling = unreadAfterSeq !== null && hasMessages && !started;
   const groups = groupMessages(messages, firstUnread);
   const [ownEditing, setOwnEditing] = useState<string | null>(null);
   const editing = editingId !== undefined ? editingId : ownEditing;
@@ -477,22 +523,34 @@ export function MessageListView(props: MessageListViewProps) {
   for (const m of messages) if (m.id !== null) byId.set(m.id, m);
 
   // Opening a conversation with unread messages starts at the first of them, once.
-  const shownUnread = useRef(false);
   const { onScroll } = anchor;
-  const firstUnreadKey = firstUnread?.key;
-  const hasMessages = messages.length > 0;
+  const candidateKey = unreadCandidate?.key;
+  const lastTop = useRef<number | null>(null);
   useLayoutEffect(() => {
     const el = ref.current;
     // Decided once, when the read position and the first messages are known: messages arriving later never move the view.
-    if (!el || shownUnread.current || unreadAfterSeq === null || !hasMessages) return;
-    shownUnread.current = true;
-    if (firstUnreadKey === undefined) return;
-    const divider = el.querySelector<HTMLElement>(".parley-unread-divider");
-    if (divider) {
-      el.scrollTop = Math.max(0, divider.offsetTop - el.offsetTop);
-      onScroll();
+    if (!el || !settling) return;
+    if (candidateKey === undefined) {
+      // Nothing unread: the list stays at the bottom.
+      setStarted(true);
+      return;
     }
-  }, [firstUnreadKey, unreadAfterSeq, hasMessages, onScroll]);
+    if (!unreadKnown && hasOlder && onLoadOlder && olderPagesForUnread.current < MAX_UNREAD_PAGES) {
+      // The first unread message is older than what is loaded: fetch the pages before it first (the view stays put meanwhile).
+      if (!loadingOlder) {
+        olderPagesForUnread.current += 1;
+        onLoadOlder();
+      }
+      return;
+    }
+    setStarted(true);
+    // The divider when it is drawn; when too many pages are unread to load them all, the oldest message loaded.
+    const divider = el.querySelector<HTMLElement>(".parley-unread-divider");
+    el.scrollTop = divider ? Math.max(0, divider.offsetTop - el.offsetTop) : 0;
+    // A jump is not the reader scrolling up: it must not load an older page (which would shift what they see).
+    lastTop.current = el.scrollTop;
+    onScroll();
+  }, [settling, candidateKey, unreadKnown, hasOlder, loadingOlder, onLoadOlder, onScroll]);
 
   // Editing a message brings it into view (↑ in the composer may pick one off screen).
   useEffect(() => {
@@ -533,20 +591,22 @@ export function MessageListView(props: MessageListViewProps) {
   }, [messages, loadingOlder, hasOlder, onLoadOlder, jumpTo]);
 
   // Reaching the top while scrolling up loads the page before it (the button stays for keyboards and screen readers).
-  const lastTop = useRef<number | null>(null);
   const onListScroll = () => {
     anchor.onScroll();
     const el = ref.current;
     if (!el) return;
     const goingUp = lastTop.current !== null && el.scrollTop < lastTop.current;
     lastTop.current = el.scrollTop;
-    if (goingUp && el.scrollTop < 120 && hasOlder && !loadingOlder) onLoadOlder?.();
+    if (goingUp && el.scrollTop < 120 && hasOlder && !loadingOlder && !settling) onLoadOlder?.();
   };
 
   const { isAtBottom } = anchor;
   useEffect(() => {
-    if (anchor.atBottom && isAtBottom()) onBottomVisible?.();
-  }, [anchor.atBottom, isAtBottom, messages, onBottomVisible]);
+    if (!settling && anchor.atBottom && isAtBottom()) onBottomVisible?.();
+  }, [settling, anchor.atBottom, isAtBottom, messages, onBottomVisible]);
+  useEffect(() => {
+    onAtBottomChange?.(anchor.atBottom);
+  }, [anchor.atBottom, onAtBottomChange]);
   const announcement = useAnnouncement(messages);
 
   let lastDay: string | null = null;
@@ -595,6 +655,7 @@ export function MessageListView(props: MessageListViewProps) {
                         onResize={anchor.onContentResize}
                         onView={setViewing}
                         onJump={onJump}
+                        receiptMembers={members}
                       />
                     </div>
                   ))}

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { ReactNode } from "react";
+import type { ChatMessage } from "@parley/client";
 import { useConnection } from "../hooks/use-connection-status.js";
 import { useConversation } from "../hooks/use-conversation.js";
 import { useDraftEditing } from "./composer-draft.js";
@@ -29,31 +30,57 @@ function useTabVisible(): boolean {
 
 /**
  * A conversation's messages, live: opens the conversation, shows pending
- * and failed sends, an "Unread messages" divider where the reader left off,
- * and marks the conversation read while its bottom is visible. Reply and
- * Edit share the conversation's draft with its `Composer`.
+ * and failed sends, an "Unread messages" divider where the reader left off
+ * (it opens there), and marks the conversation read once its bottom is
+ * visible. Reply and Edit share the conversation's draft with its `Composer`.
  *
  * @example
  * <MessageList conversationId={id} />
  */
-export function MessageList({ conversationId, autoMarkRead = true, emptyText, canDeleteForEveryone = false, className }: MessageListProps) {
+export function MessageList(props: MessageListProps) {
+  // Another conversation is another list: its own read position and scroll.
+  return <ConversationMessages key={props.conversationId} {...props} />;
+}
+
+/**
+ * The newest `seq` of a message from others, system notices included ("Sam
+ * joined" counts as unread on the server, so reading it must be told).
+ */
+function newestFromOthersOf(messages: readonly ChatMessage[]): number {
+  return messages.reduce((n, m) => (!m.own && m.seq !== null && m.seq > n ? m.seq : n), 0);
+}
+
+function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, canDeleteForEveryone = false, className }: MessageListProps) {
   const conversation = useConversation(conversationId);
   const draft = useDraftEditing(conversationId);
   const { user } = useConnection();
   const tabVisible = useTabVisible();
-  // Where the reader left off when the conversation loaded; it stays put while they read on.
-  const [unreadAfter, setUnreadAfter] = useState<number | null>(null);
-  const ready = conversation.status === "ready";
-  useEffect(() => {
-    if (ready && unreadAfter === null) setUnreadAfter(conversation.lastReadSeq);
-  }, [ready, unreadAfter, conversation.lastReadSeq]);
-
   const { markRead, messages, members } = conversation;
+  const ready = conversation.status === "ready";
+  const newestFromOthers = newestFromOthersOf(messages);
+  const [atBottom, setAtBottom] = useState(false);
+  // Where the reader left off when the conversation loaded; it stays put while they read on. It is known in the
+  // same render as the messages, so the list opens at the divider before anything could be marked read.
+  const [unreadAfter, setUnreadAfter] = useState<number | null>(null);
+  // The newest message from others already accounted for (the divider is decided as each one arrives).
+  const [seenNewest, setSeenNewest] = useState(0);
+  if (ready && unreadAfter === null) {
+    setUnreadAfter(conversation.lastReadSeq);
+    setSeenNewest(newestFromOthers);
+  } else if (unreadAfter !== null && newestFromOthers !== seenNewest) {
+    setSeenNewest(newestFromOthers);
+    // Messages that arrive while the reader is at the bottom of a visible tab are read as they come: no divider
+    // for them. One that arrives while they are scrolled up or away gets it (unless one is shown already).
+    const readingLive = autoMarkRead && tabVisible && atBottom;
+    const dividerShown = messages.some((m) => !m.own && m.seq !== null && m.type !== "system" && m.seq > unreadAfter && m.seq <= seenNewest);
+    if (readingLive && !dividerShown && newestFromOthers > unreadAfter) setUnreadAfter(newestFromOthers);
+  }
+
   const userNames = useMemo(() => Object.fromEntries(members.map((m) => [m.userId, m.name])), [members]);
-  const newestFromOthers = messages.reduce((n, m) => (!m.own && m.seq !== null && m.seq > n ? m.seq : n), 0);
+  const known = unreadAfter !== null;
   const onBottomVisible = useCallback(() => {
-    if (autoMarkRead && tabVisible && ready && newestFromOthers > conversation.lastReadSeq) markRead().catch(() => undefined);
-  }, [autoMarkRead, tabVisible, ready, newestFromOthers, conversation.lastReadSeq, markRead]);
+    if (autoMarkRead && tabVisible && ready && known && newestFromOthers > conversation.lastReadSeq) markRead().catch(() => undefined);
+  }, [autoMarkRead, tabVisible, ready, known, newestFromOthers, conversation.lastReadSeq, markRead]);
 
   // A refused edit, delete or reaction says why for a few seconds.
   const [notice, setNotice] = useState<string | null>(null);
@@ -85,6 +112,8 @@ export function MessageList({ conversationId, autoMarkRead = true, emptyText, ca
       onEditingChange={draft.setEditing}
       canDeleteForEveryone={canDeleteForEveryone}
       onBottomVisible={onBottomVisible}
+      onAtBottomChange={setAtBottom}
+      members={members}
       currentUserId={user?.id ?? null}
       userNames={userNames}
       emptyText={emptyText}
