@@ -52,6 +52,21 @@ describe.each(topologies())("access at the edges on $name", (topology) => {
     expect(reacted.reactions).toEqual({ "👀": ["sam"] });
   });
 
+  it("answers a ref of a conversation the caller may not read exactly as a ref that names nothing", async () => {
+    await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "group", ref: "booking:77", members: ["alice", "bob"] } });
+    const eve = await signToken("eve");
+    const existing = await t.request("GET", "/v1/conversations/by-ref/booking%3A77", { auth: eve });
+    const missing = await t.request("GET", "/v1/conversations/by-ref/booking%3A78", { auth: eve });
+    expect(existing.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect(existing.body.error.code).toBe(missing.body.error.code);
+    expect(existing.body.error.message.replace("77", "78")).toBe(missing.body.error.message);
+    // A member still finds it.
+    const found = await t.request("GET", "/v1/conversations/by-ref/booking%3A77", { auth: await signToken("alice") });
+    expect(found.status).toBe(200);
+    expect(found.body.members.map((m: { userId: string }) => m.userId).sort()).toEqual(["alice", "bob"]);
+  });
+
   it("keeps both members in a direct conversation: leaving it is refused on the socket as over REST", async () => {
     const alice = await t.connect("alice");
     const bob = await t.connect("bob");

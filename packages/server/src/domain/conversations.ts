@@ -243,10 +243,17 @@ export class ConversationService {
     return { conversation: toConversation(view.conversation), members: await this.#members(conversationId) };
   }
 
+  /**
+   * The conversation a ref names. To someone who may not read it, the
+   * answer is the same as for a ref that names nothing: refs are the host's
+   * keys (`booking:42`), often guessable, and whether one exists is not
+   * theirs to learn.
+   */
   async getByRef(p: Principal, ref: string): Promise<ConversationWithMembers> {
     const row = await this.#storage.db.selectFrom("conversations").select("id").where("ref", "=", ref).executeTakeFirst();
-    if (!row) throw notFound(`No conversation has ref "${ref}"`);
-    return this.get(p, row.id);
+    const view = row ? await loadAccess(this.#storage, p, row.id) : null;
+    if (!row || !view || !canRead(p, view)) throw notFound(`No conversation has ref "${ref}"`);
+    return { conversation: toConversation(view.conversation), members: await this.#members(row.id) };
   }
 
   async listMembers(p: Principal, conversationId: string): Promise<Member[]> {
