@@ -159,6 +159,27 @@ describe("MessageListView", () => {
     expect(links[0]!.getAttribute("target")).toBe("_blank");
   });
 
+  it("ends a link where its sentence goes on: balanced brackets stay in it, a closing one of the sentence does not; www. addresses link too", () => {
+    const messages = [
+      msg({ text: "see https://en.wikipedia.org/wiki/Bracket_(disambiguation), it explains" }),
+      msg({ text: "(details at https://example.com/a)." }),
+      msg({ text: "or www.example.org/path?x=1!" }),
+    ];
+    render(<MessageListView messages={messages} currentUserId="alice" now={NOW} />);
+    const links = screen.getAllByRole("link");
+    expect(links.map((a) => a.getAttribute("href"))).toEqual([
+      "https://en.wikipedia.org/wiki/Bracket_(disambiguation)",
+      "https://example.com/a",
+      "https://www.example.org/path?x=1",
+    ]);
+    expect(links.map((a) => a.textContent)).toEqual([
+      "https://en.wikipedia.org/wiki/Bracket_(disambiguation)",
+      "https://example.com/a",
+      "www.example.org/path?x=1",
+    ]);
+    expect(screen.getByText(/it explains/).textContent).toBe("see https://en.wikipedia.org/wiki/Bracket_(disambiguation), it explains");
+  });
+
   it("puts an Unread messages divider before the first message from others after the read position", () => {
     const messages = [msg(), mine(), msg(), msg()];
     render(<MessageListView messages={messages} currentUserId="alice" unreadAfterSeq={messages[1]!.seq} now={NOW} />);
