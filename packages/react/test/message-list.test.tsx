@@ -117,6 +117,14 @@ describe("MessageListView", () => {
     expect(onDiscard).toHaveBeenCalledWith("c-failed");
   });
 
+  it("shows no read marks on the user's own deleted message, only on those still there", () => {
+    const messages = [mine({ text: null, deletedAt: TODAY, status: "read" }), mine({ text: "still here", status: "read" })];
+    render(<MessageListView messages={messages} currentUserId="alice" now={NOW} />);
+    const marks = document.querySelectorAll(".parley-status");
+    expect(marks).toHaveLength(1);
+    expect(marks[0]!.closest(".parley-message")?.textContent).toContain("still here");
+  });
+
   it("shows (edited), a placeholder for a deleted message, reactions with counts and who, and attachments", () => {
     const onReact = vi.fn();
     const messages = [

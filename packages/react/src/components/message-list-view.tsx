@@ -130,7 +130,8 @@ function statusTitle(message: ChatMessage, members: readonly ReceiptMember[]): s
 }
 
 function StatusMark({ message, members }: { message: ChatMessage; members: readonly ReceiptMember[] }) {
-  if (!message.own || message.type === "system") return null;
+  // A deleted message has nothing left to be read.
+  if (!message.own || message.type === "system" || message.deletedAt !== null) return null;
   const { status } = message;
   const title = statusTitle(message, members);
   const mark = status === "pending" ? <Icon name="clock" size={12} /> : status === "sent" ? "✓" : status === "failed" ? "!" : "✓✓";
