@@ -131,9 +131,19 @@ describe("Composer", () => {
     fireEvent.change(edit, { target: { value: "second" } });
     fireEvent.keyDown(edit, { key: "Enter" });
     expect(screen.queryByRole("textbox", { name: "Edit message" })).toBeNull();
+    // The focus comes back to the composer, so typing goes on there.
+    expect(document.activeElement).toBe(box());
     const edited = await screen.findByText("second");
     await waitFor(() => expect(edited.closest(".parley-message")?.textContent).toContain("(edited)"));
     expect(screen.getByText("first")).toBeTruthy();
+
+    // Cancelled with Esc, too.
+    fireEvent.keyDown(box(), { key: "ArrowUp" });
+    const again = screen.getByRole("textbox", { name: "Edit message" });
+    again.focus();
+    fireEvent.keyDown(again, { key: "Escape" });
+    expect(screen.queryByRole("textbox", { name: "Edit message" })).toBeNull();
+    expect(document.activeElement).toBe(box());
   });
 
   it("keeps what the user was writing while they look at another conversation", async () => {

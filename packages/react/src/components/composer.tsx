@@ -113,6 +113,16 @@ export function Composer(props: ComposerProps) {
     if (draft.replyTo !== null) box.current?.focus();
   }, [draft.replyTo]);
 
+  // When an inline edit ends (saved or cancelled), its box goes, and with it
+  // the focus: it comes back here, so typing goes on where it was.
+  const wasEditing = useRef(draft.editing);
+  useEffect(() => {
+    const ended = wasEditing.current !== null && draft.editing === null;
+    wasEditing.current = draft.editing;
+    const lost = document.activeElement === null || document.activeElement === document.body;
+    if (ended && lost) box.current?.focus();
+  }, [draft.editing]);
+
   const client = useParley();
   useEffect(() => {
     if (maxUploadBytes !== undefined) setUploadLimit(client, maxUploadBytes);
