@@ -261,4 +261,27 @@ describe("components against a live server", () => {
       Array.from({ length: 30 }, (_, i) => `h${i + 1}`),
     );
   });
+
+  it("shows the user's unsent last message in its inbox row: a clock while it waits, ! once refused", async () => {
+    const al = clients.client("kat");
+    await statusIs(al, "connected");
+    const id = await directConversation("kat", "lou");
+    await restSend(id, "lou", "ping");
+    withClient(al, <ConversationList />);
+    const preview = async () => (await screen.findByRole("option")).querySelector(".parley-conversation-preview")!;
+    await waitFor(async () => expect((await preview()).textContent).toBe("ping"));
+
+    // Offline, a send waits: the row says so.
+    al.disconnect();
+    await statusIs(al, "disconnected");
+    void al.conversation(id).send({ text: "on the train" }).catch(() => undefined);
+    await waitFor(async () => expect((await preview()).textContent).toBe("You: on the train"));
+    expect((await preview()).querySelector("[data-status]")?.getAttribute("data-status")).toBe("pending");
+
+    // Refused (the conversation was closed meanwhile): the row shows it failed.
+    await setStatus(id, "closed");
+    al.connect();
+    await waitFor(async () => expect((await preview()).querySelector("[data-status]")?.getAttribute("data-status")).toBe("failed"), { timeout: 5_000 });
+    expect((await preview()).textContent).toBe("!You: on the train");
+  });
 });

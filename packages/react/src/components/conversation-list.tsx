@@ -1,5 +1,5 @@
 import { useRef, type KeyboardEvent, type ReactNode } from "react";
-import type { MessageStatus } from "@parley/client";
+import type { ChatMessage, MessageStatus } from "@parley/client";
 import type { ConversationSummary, Message } from "@parley/protocol";
 import { badge, relativeTime } from "../format.js";
 import { useConnection } from "../hooks/use-connection-status.js";
@@ -41,6 +41,42 @@ function OwnStatus({ conversationId, messageId, known }: { conversationId: strin
     <span className={`parley-status parley-status-${status}`} data-status={status} role="img" aria-label={label} title={label}>
       {status === "pending" ? <Icon name="clock" size={12} /> : mark}
     </span>
+  );
+}
+
+/** The newest message in the conversation when it is the user's own, not yet stored (sending, or failed). */
+function useUnsent(conversationId: string): ChatMessage | null {
+  const handle = useParley().conversation(conversationId);
+  return useStoreSelector(
+    handle,
+    (s) => {
+      const last = s.messages.at(-1);
+      return last?.own && (last.status === "pending" || last.status === "failed") ? last : null;
+    },
+    (a, b) => a === b,
+  );
+}
+
+/** A row's last message: the user's unsent one when there is one (with its clock or "!"), else the inbox's. */
+function RowPreview({ summary, me, ownLast }: { summary: ConversationSummary; me: string | null; ownLast: boolean }) {
+  const unsent = useUnsent(summary.id);
+  const direct = summary.kind === "direct";
+  if (unsent) {
+    const [label, mark] = STATUS_TEXT[unsent.status];
+    return (
+      <>
+        <span className={`parley-status parley-status-${unsent.status}`} data-status={unsent.status} role="img" aria-label={label} title={label}>
+          {unsent.status === "pending" ? <Icon name="clock" size={12} /> : mark}
+        </span>
+        {messagePreview({ ...unsent, id: unsent.key, seq: 0, revSeq: 0 }, me, direct)}
+      </>
+    );
+  }
+  return (
+    <>
+      {ownLast && <OwnStatus conversationId={summary.id} messageId={summary.lastMessage!.id} known={summary.lastMessageStatus ?? "sent"} />}
+      {messagePreview(summary.lastMessage, me, direct)}
+    </>
   );
 }
 
@@ -144,8 +180,7 @@ export function ConversationList(props: ConversationListProps) {
               </span>
               <span className="parley-conversation-title">{title}</span>
               <span className="parley-conversation-preview" dir="auto">
-                {ownLast && <OwnStatus conversationId={c.id} messageId={c.lastMessage!.id} known={c.lastMessageStatus ?? "sent"} />}
-                {messagePreview(c.lastMessage, me, c.kind === "direct")}
+                <RowPreview summary={c} me={me} ownLast={ownLast} />
               </span>
               <time className="parley-conversation-time" dateTime={when}>
                 {relativeTime(when, now)}
