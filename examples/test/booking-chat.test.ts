@@ -40,7 +40,8 @@ describe("booking chat (seed 000): two back ends, one chat per booking", () => {
     expect(result.history.map((m) => m.conversationId)).toEqual([result.conversation.id, result.conversation.id]);
 
     expect(result.outsider).toEqual({
-      findByRef: "forbidden",
+      // A ref is the host's key and guessable: to an outsider it names nothing.
+      findByRef: "not_found",
       join: "forbidden",
       open: "forbidden",
       send: "forbidden",
