@@ -71,7 +71,7 @@ export function registerConversationRoutes(app: ParleyFastify, ctx: HttpContext)
       schema: {
         tags,
         security,
-        summary: "Find a conversation by its external ref, e.g. booking:42",
+        summary: "Find a conversation by its external ref, e.g. booking:42 (404 also when it exists but the caller may not read it)",
         params: z.object({ ref: idSchema }),
         response: { 200: conversationBody, ...errorResponses },
       },
