@@ -96,6 +96,23 @@ describe.each(topologies())("read state, typing, presence and limits on $name", 
     expect(Date.now() - started).toBeLessThan(1500);
   });
 
+  it("tells a direct partner of a user's presence without the conversation open (their inbox shows the dot); a group's members only when watching", async () => {
+    const carol = await t.connect("carol");
+    const direct = ok(await carol.call("conversation:create", { kind: "direct", members: ["dan"] }));
+    const group = await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "group", members: ["carol", "erin", "dan"] } });
+    expect(group.status).toBe(201);
+    const erin = await t.connect("erin");
+    // Neither has opened anything.
+    const dan = await t.connect("dan");
+    await expect.poll(() => carol.received("presence").some((e) => e.userId === "dan" && e.online === true), { timeout: 10_000 }).toBe(true);
+    dan.close();
+    await expect.poll(() => carol.received("presence").some((e) => e.userId === "dan" && e.online === false), { timeout: 10_000 }).toBe(true);
+    // Erin shares only the group with Dan and is not watching it: she hears nothing.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(erin.received("presence").filter((e) => e.userId === "dan")).toEqual([]);
+    expect(direct.kind).toBe("direct");
+  });
+
   it("shows a user online across tabs and offline with lastSeenAt when the last tab goes", async () => {
     const { alice, conversationId } = await pair();
     ok(await alice.call("conversation:open", { conversationId, limit: 0 }));

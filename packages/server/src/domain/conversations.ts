@@ -32,7 +32,7 @@ import {
 import type { Db, Emit, UnitOfWork } from "./unit-of-work.js";
 import { conflict, forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
 import { decodeActivityCursor, encodeActivityCursor } from "./activity-cursor.js";
-import { loadPresenceConversationIds, loadSummaryRows } from "./session-summary.js";
+import { loadPresenceAudience, loadSummaryRows, presenceAudienceOf, type PresenceAudience } from "./session-summary.js";
 import { isAdmin, isGlobalModerator, isGuest, isOperator, type Principal } from "./principal.js";
 import type { UploadService } from "./uploads.js";
 import type { UserDirectory } from "./users.js";
@@ -83,8 +83,8 @@ function normalizeMembers(members: MemberInput[] | undefined): Map<string, Membe
 /** A connecting user's conversations (see {@link ConversationService.sessionSummary}). */
 export interface SessionSummary {
   conversations: Array<{ id: string; lastSeq: number; unread: number; lastReadSeq: number }>;
-  /** Ids of the non-channel conversations among them, where the user's presence is shown. */
-  presenceConversationIds: string[];
+  /** Who hears of the user's presence. */
+  presence: PresenceAudience;
 }
 
 /** The status of the caller's own last message (see `ConversationSummary.lastMessageStatus`). */
@@ -386,13 +386,16 @@ export class ConversationService {
         unread: Number(r.unread),
         lastReadSeq: Number(r.last_read_seq),
       })),
-      presenceConversationIds: rows.filter((r) => r.kind !== "channel").map((r) => r.id),
+      presence: presenceAudienceOf(
+        rows.filter((r) => r.kind !== "channel"),
+        p.id,
+      ),
     };
   }
 
-  /** Ids of the non-channel conversations a user belongs to (where their presence is shown). */
-  async presenceConversationIds(userId: string): Promise<string[]> {
-    return loadPresenceConversationIds(this.#storage, userId);
+  /** Who hears of a user's presence (see {@link PresenceAudience}). */
+  async presenceAudience(userId: string): Promise<PresenceAudience> {
+    return loadPresenceAudience(this.#storage, userId);
   }
 
   /** The conversation if the caller may read it; `forbidden` or `not_found` otherwise. */

@@ -14,6 +14,7 @@ function summaryQuery(db: Kysely<Database>, userId: Id) {
     .select([
       "c.id",
       "c.kind",
+      "c.direct_key",
       "c.last_seq",
       "c.activity_at",
       "m.last_read_seq",
@@ -35,7 +36,7 @@ function presenceQuery(db: Kysely<Database>, userId: Id) {
   return db
     .selectFrom("members as m")
     .innerJoin("conversations as c", "c.id", "m.conversation_id")
-    .select("c.id")
+    .select(["c.id", "c.direct_key"])
     .where("m.user_id", "=", userId)
     .where("c.kind", "<>", "channel");
 }
@@ -66,7 +67,7 @@ function perUserLoader<Row>(db: Kysely<Database>, each: Expression<unknown>, ord
  */
 interface Loaders {
   summary: BatchLoader<string, SummaryRow[]>;
-  presence: BatchLoader<string, Array<{ id: string }>>;
+  presence: BatchLoader<string, Array<{ id: string; direct_key: string | null }>>;
 }
 
 const loaders = new WeakMap<Storage, Loaders>();
@@ -90,8 +91,30 @@ export async function loadSummaryRows(storage: Storage, userId: string): Promise
   return loadersFor(storage).summary.load(userId);
 }
 
-/** Ids of the non-channel conversations a user belongs to. */
-export async function loadPresenceConversationIds(storage: Storage, userId: string): Promise<string[]> {
+/**
+ * Who hears of a user's presence: sockets watching a non-channel
+ * conversation of theirs, and every socket of the other person in each of
+ * their direct conversations (an inbox shows that person's dot, whether or
+ * not the conversation is open).
+ */
+export interface PresenceAudience {
+  conversationIds: string[];
+  directPartners: string[];
+}
+
+/** The {@link PresenceAudience} of `userId`, from rows of their non-channel conversations. */
+export function presenceAudienceOf(rows: ReadonlyArray<{ id: string; direct_key: string | null }>, userId: string): PresenceAudience {
+  const directPartners: string[] = [];
+  for (const r of rows) {
+    // A direct conversation's key is its two user ids, sorted, one per line.
+    const other = r.direct_key?.split("\n").find((id) => id !== userId);
+    if (other !== undefined) directPartners.push(other);
+  }
+  return { conversationIds: rows.map((r) => r.id), directPartners };
+}
+
+/** The {@link PresenceAudience} of a user. */
+export async function loadPresenceAudience(storage: Storage, userId: string): Promise<PresenceAudience> {
   const rows = storage.dialect === "sqlite" ? await presenceQuery(storage.db, userId).execute() : await loadersFor(storage).presence.load(userId);
-  return rows.map((r) => r.id);
+  return presenceAudienceOf(rows, userId);
 }

@@ -27,6 +27,7 @@ import type { Authenticator } from "../auth/authenticator.js";
 import type { Config } from "../config/config.js";
 import { ParleyError } from "../domain/parley-error.js";
 import type { ParleyDomain } from "../domain/parley-domain.js";
+import type { PresenceAudience } from "../domain/session-summary.js";
 import { isOperator, type Principal } from "../domain/principal.js";
 import type { PresenceStore } from "../presence/presence-store.js";
 import type { Metrics } from "../metrics/metrics.js";
@@ -155,12 +156,13 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
     presenceOnline: (userIds) => presence.online(userIds),
   };
 
-  function emitPresence(conversationIds: readonly string[], userId: string, online: boolean, lastSeenAt: string | null): void {
-    if (conversationIds.length > 0) io.to(conversationIds.map(watchRoom)).emit("presence", { userId, online, lastSeenAt });
+  function emitPresence(audience: PresenceAudience, userId: string, online: boolean, lastSeenAt: string | null): void {
+    const rooms = [...audience.conversationIds.map(watchRoom), ...audience.directPartners.map(userRoom)];
+    if (rooms.length > 0) io.to(rooms).emit("presence", { userId, online, lastSeenAt });
   }
 
   async function announcePresence(userId: string, online: boolean, lastSeenAt: string | null): Promise<void> {
-    emitPresence(await domain.conversations.presenceConversationIds(userId), userId, online, lastSeenAt);
+    emitPresence(await domain.conversations.presenceAudience(userId), userId, online, lastSeenAt);
   }
 
   async function goneOffline(userId: string): Promise<void> {
@@ -199,7 +201,7 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
     const summary = domain.conversations.sessionSummary(principal);
     track(
       presence.connect(principal.id, socket.id).then(async (first) => {
-        if (first) emitPresence((await summary).presenceConversationIds, principal.id, true, null);
+        if (first) emitPresence((await summary).presence, principal.id, true, null);
       }),
     );
     socket.on("disconnect", () => {
