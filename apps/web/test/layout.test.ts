@@ -50,4 +50,57 @@ describe.skipIf(skip !== null)("the web app in Chromium: what stays inside the c
     const widths = await page.locator(".parley-scroll").evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
   });
+
+  it("keeps a long conversation one stop on the way to the composer: Tab passes one message's controls, ↑ and ↓ move between messages", async () => {
+    const me = { id: unique("kim"), name: "Kim Sato" };
+    const other = { id: unique("raj"), name: "Raj Mehta" };
+    const [myToken, otherToken] = await Promise.all([suite.node.token(me.id, me.name), suite.node.token(other.id, other.name)]);
+    for (const token of [myToken, otherToken]) {
+      expect((await fetch(`${suite.node.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    }
+    const { conversation } = await suite.node.api<{ conversation: { id: string } }>("POST", "/v1/conversations", { kind: "direct", members: [other.id] }, me.id);
+    for (let i = 1; i <= 30; i++) {
+      await suite.node.api("POST", `/v1/conversations/${conversation.id}/messages`, { text: `note ${i} https://example.com/${i}` }, i % 2 ? other.id : me.id);
+    }
+    const person = await suite.person();
+    const page = person.page;
+    await signIn(person, suite.node.url, myToken, conversation.id);
+    const log = page.getByRole("log", { name: "Messages" });
+    await expect.poll(() => log.getByText(/^note 30/).count(), { timeout: 10_000 }).toBe(1);
+
+    const focusedMessage = () =>
+      page.evaluate(() => document.activeElement?.closest(".parley-message")?.querySelector(".parley-text")?.textContent ?? null);
+    const focusedIs = (name: string) => page.evaluate((n) => document.activeElement?.getAttribute("aria-label") === n, name);
+    // From the oldest message, a few Tabs reach the composer: the other 29 messages' controls are not in the way.
+    await log.getByRole("link", { name: "https://example.com/1", exact: true }).focus();
+    expect(await focusedMessage()).toBe("note 1 https://example.com/1");
+    let tabs = 0;
+    while (!(await focusedIs("Message")) && tabs < 10) {
+      await page.keyboard.press("Tab");
+      tabs++;
+    }
+    expect(await focusedIs("Message")).toBe(true);
+    expect(tabs).toBeLessThanOrEqual(4);
+
+    // Back into the list (past the composer's Attach button): the message last focused; ↓ walks down, ↑ up.
+    tabs = 0;
+    while ((await focusedMessage()) === null && tabs < 10) {
+      await page.keyboard.press("Shift+Tab");
+      tabs++;
+    }
+    expect(tabs).toBeLessThanOrEqual(4);
+    expect(await focusedMessage()).toBe("note 1 https://example.com/1");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    expect(await focusedMessage()).toBe("note 3 https://example.com/3");
+    await page.keyboard.press("ArrowUp");
+    expect(await focusedMessage()).toBe("note 2 https://example.com/2");
+    // Tab from there leaves the list: the composer, not the next message.
+    tabs = 0;
+    while (!(await focusedIs("Message")) && tabs < 10) {
+      await page.keyboard.press("Tab");
+      tabs++;
+    }
+    expect(tabs).toBeLessThanOrEqual(4);
+  });
 });

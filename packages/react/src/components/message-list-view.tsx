@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FocusEvent, type KeyboardEvent, type ReactNode } from "react";
 import type { ChatMessage } from "@parley/client";
 import type { Attachment, DeleteScope, Member } from "@parley/protocol";
 import { dayKey, dayLabel, isEmojiOnly, timeOfDay } from "../format.js";
@@ -67,6 +67,39 @@ export type ReceiptMember = Pick<Member, "userId" | "name" | "lastReadSeq" | "la
 
 /** Pages of older messages loaded at most, on opening, to reach the first unread message. */
 const MAX_UNREAD_PAGES = 10;
+
+/** What Tab can reach inside a message (elements given their own `tabIndex` by the list keep it). */
+const FOCUSABLE = "a[href], button:not([disabled]), textarea, input, select";
+
+/**
+ * Puts only the controls of the message keyed `activeKey` (when it is in
+ * the list; else the newest message's) in the Tab order: a long
+ * conversation is one stop on the way to the composer, not one per message.
+ */
+function applyRoving(list: HTMLElement, activeKey: string | null): void {
+  const items = [...list.querySelectorAll<HTMLElement>(".parley-message[data-key]")];
+  const active = items.some((i) => i.dataset.key === activeKey) ? activeKey : (items.at(-1)?.dataset.key ?? null);
+  for (const item of items) {
+    const inOrder = item.dataset.key === active;
+    for (const control of item.querySelectorAll<HTMLElement>(FOCUSABLE)) {
+      const ours = control.dataset.roving === "1";
+      if (inOrder) {
+        if (ours) {
+          control.removeAttribute("tabindex");
+          delete control.dataset.roving;
+        }
+      } else if (ours || !control.hasAttribute("tabindex")) {
+        control.tabIndex = -1;
+        control.dataset.roving = "1";
+      }
+    }
+  }
+}
+
+/** The first control of a message to focus from the keyboard: its "More actions" button, else the first one. */
+function firstControl(item: Element): HTMLElement | null {
+  return item.querySelector<HTMLElement>('[aria-label="More actions"]') ?? item.querySelector<HTMLElement>(FOCUSABLE);
+}
 
 const byIdSelector = (id: string) => `[data-id="${id.replace(/["\\]/g, "\\$&")}"]`;
 
@@ -469,8 +502,10 @@ function useAnnouncement(messages: readonly ChatMessage[]): string {
  * one sender grouped under one name and avatar, ✓ / ✓✓ / read marks on the
  * user's own messages, "(edited)", "Message deleted", reactions, replies
  * quoting the original (a click jumps to it), images that open in a viewer,
- * actions on hover or focus (one "More actions" menu per message in the Tab
- * order, which holds them all; on touch screens, that menu alone), failed
+ * actions on hover or focus (one "More actions" menu per message, which
+ * holds them all; on touch screens, that menu alone), keyboard use where
+ * only one message's controls are in the Tab order at a time (the one last
+ * focused, at first the newest) and ↑ / ↓ move between messages, failed
  * messages with Retry, and scrolling that never pulls a reader out of
  * history. Text is always rendered as text.
  */
@@ -525,6 +560,35 @@ export function MessageListView(props: MessageListViewProps) {
 
   // Opening a conversation with unread messages starts at the first of them, once.
   const { onScroll } = anchor;
+
+  // Keyboard: one message's controls in the Tab order (see applyRoving), ↑ / ↓ to the next message's.
+  const rovingKey = useRef<string | null>(null);
+  useLayoutEffect(() => {
+    if (ref.current) applyRoving(ref.current, rovingKey.current);
+  });
+  const onListFocus = (e: FocusEvent<HTMLDivElement>) => {
+    const item = (e.target as HTMLElement).closest<HTMLElement>(".parley-message[data-key]");
+    if (!item || !ref.current || item.dataset.key === rovingKey.current) return;
+    rovingKey.current = item.dataset.key ?? null;
+    applyRoving(ref.current, rovingKey.current);
+  };
+  const onListKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (e.key !== "ArrowUp" && e.key !== "ArrowDown") return;
+    const target = e.target as HTMLElement;
+    // The list itself scrolls with the arrows; menus and text boxes use them for themselves.
+    if (target.closest('[role="menu"], textarea, input, select')) return;
+    const item = target.closest(".parley-message[data-key]");
+    if (!item || !ref.current) return;
+    const items = [...ref.current.querySelectorAll(".parley-message[data-key]")];
+    const step = e.key === "ArrowUp" ? -1 : 1;
+    for (let i = items.indexOf(item) + step; i >= 0 && i < items.length; i += step) {
+      const control = firstControl(items[i]!);
+      if (!control) continue;
+      e.preventDefault();
+      control.focus();
+      return;
+    }
+  };
   const candidateKey = unreadCandidate?.key;
   const lastTop = useRef<number | null>(null);
   useLayoutEffect(() => {
@@ -613,7 +677,17 @@ export function MessageListView(props: MessageListViewProps) {
   let lastDay: string | null = null;
   return (
     <div className={`parley-message-list${className ? ` ${className}` : ""}`}>
-      <div ref={ref} className="parley-scroll" role="log" aria-label="Messages" aria-live="off" onScroll={onListScroll} tabIndex={0}>
+      <div
+        ref={ref}
+        className="parley-scroll"
+        role="log"
+        aria-label="Messages"
+        aria-live="off"
+        onScroll={onListScroll}
+        onFocus={onListFocus}
+        onKeyDown={onListKeyDown}
+        tabIndex={0}
+      >
         {hasOlder && (
           <button type="button" className="parley-load-older" onClick={onLoadOlder} disabled={loadingOlder}>
             {loadingOlder ? "Loading…" : "Load older messages"}
