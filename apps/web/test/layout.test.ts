@@ -68,9 +68,10 @@ describe.skipIf(skip !== null)("the web app in Chromium: what stays inside the c
     const log = page.getByRole("log", { name: "Messages" });
     await expect.poll(() => log.getByText(/^note 30/).count(), { timeout: 10_000 }).toBe(1);
 
+    // Run in the page, as text: this suite is typed for Node, without the DOM's globals.
     const focusedMessage = () =>
-      page.evaluate(() => document.activeElement?.closest(".parley-message")?.querySelector(".parley-text")?.textContent ?? null);
-    const focusedIs = (name: string) => page.evaluate((n) => document.activeElement?.getAttribute("aria-label") === n, name);
+      page.evaluate<string | null>(`document.activeElement?.closest(".parley-message")?.querySelector(".parley-text")?.textContent ?? null`);
+    const focusedIs = async (name: string) => (await page.evaluate<string | null>(`document.activeElement?.getAttribute("aria-label") ?? null`)) === name;
     // From the oldest message, a few Tabs reach the composer: the other 29 messages' controls are not in the way.
     await log.getByRole("link", { name: "https://example.com/1", exact: true }).focus();
     expect(await focusedMessage()).toBe("note 1 https://example.com/1");
