@@ -261,10 +261,12 @@ export class ParleyClient {
     socket.on("member:joined", ({ conversationId, member }) => {
       this.#stores.get(conversationId)?.memberJoined(member);
       if (member.userId === this.user?.id) this.#scheduleInboxRefresh();
+      else this.#inbox.memberJoined(conversationId, member);
     });
     socket.on("member:left", ({ conversationId, member }) => {
       this.#stores.get(conversationId)?.memberLeft(member.userId);
       if (member.userId === this.user?.id) this.#inbox.remove(conversationId);
+      else this.#inbox.memberLeft(conversationId, member.userId);
     });
     socket.on("conversation:read", ({ conversationId, userId, seq, at }) => {
       const store = this.#stores.get(conversationId);

@@ -82,6 +82,29 @@ describe("a conversation's state", () => {
     });
   });
 
+  it("keeps an operator's inbox true live: another operator answering shows as a member, and only the visitor's messages count as unread", async () => {
+    const vic = fleet.client(node.url, "vicky");
+    const omar = fleet.client(node.url, "omar", { tokenOptions: { roles: ["operator"] } });
+    const olivia = fleet.client(node.url, "olivia", { tokenOptions: { roles: ["operator"] } });
+    await Promise.all([statusIs(vic, "connected"), statusIs(omar, "connected"), statusIs(olivia, "connected")]);
+    const id = (await vic.createConversation({ kind: "support", title: "Order 9" })).id;
+    await omar.inbox.load();
+    const row = () => omar.inbox.getSnapshot().conversations.find((c) => c.id === id);
+    await eventually(() => row() !== undefined, 3_000, "the support conversation in Omar's inbox");
+
+    await vic.conversation(id).send({ text: "where is my order?" });
+    await eventually(() => row()?.unreadCount === 1, 3_000, "one unread");
+    // Olivia answers: she joins (a notice) and writes. Neither is the visitor's.
+    await olivia.conversation(id).send({ text: "Looking into it" });
+    await eventually(() => row()?.members.some((m) => m.userId === "olivia") === true, 3_000, "Olivia listed as a member");
+    await eventually(() => row()?.lastMessage?.text === "Looking into it", 3_000, "the answer as the last message");
+    await sleep(200);
+    expect(row()?.unreadCount).toBe(1);
+    // The server agrees.
+    await omar.inbox.load();
+    expect(row()?.unreadCount).toBe(1);
+  });
+
   it("shows in the inbox, live, where the user's own last message has got to", async () => {
     const { alice, id, theirs } = await pair("alice", "bob");
     await alice.inbox.load();

@@ -1,4 +1,4 @@
-import type { Conversation, ConversationPage, ConversationSummary, Message, SessionInfo } from "@parley/protocol";
+import type { Conversation, ConversationPage, ConversationSummary, Member, Message, SessionInfo } from "@parley/protocol";
 import type { ParleyClientError } from "../parley-client-error.js";
 import type { LoadState } from "./conversation-store.js";
 import { SnapshotStore } from "./readable-store.js";
@@ -39,6 +39,21 @@ const MAX_LIVE = 500;
  * fetched by a sync after a reconnect is never counted: the `session` count
  * already includes it.
  */
+/**
+ * Whether a live message from someone else adds to the user's unread count,
+ * as the server counts: in a support conversation that is not the user's own
+ * (an operator's), only the visitor's messages do (not other operators'
+ * answers, nor the notices of their joining). The visitor is the member who
+ * joined first (a summary lists its members in the order they joined): the
+ * one who opened it.
+ */
+function countsAsUnread(entry: ConversationSummary | undefined, message: Message, me: string | null): boolean {
+  if (entry?.kind !== "support") return true;
+  const visitor = entry.members[0]?.userId;
+  if (visitor === undefined || visitor === me) return true;
+  return message.senderId === visitor;
+}
+
 export class InboxStore extends SnapshotStore<InboxSnapshot> {
   readonly #entries = new Map<string, ConversationSummary>();
   readonly #counts = new Map<string, UnreadCount>();
@@ -146,7 +161,7 @@ export class InboxStore extends SnapshotStore<InboxSnapshot> {
             : null,
       });
     }
-    if (live && message.senderId !== me && message.deletedAt === null && !message.hidden) {
+    if (live && message.senderId !== me && message.deletedAt === null && !message.hidden && countsAsUnread(entry, message, me)) {
       const count = this.#counts.get(id) ?? { unread: 0, through: 0, lastReadSeq: null, live: [], discounted: new Set() };
       if (message.seq > count.through && (count.lastReadSeq === null || message.seq > count.lastReadSeq)) {
         count.unread += 1;
@@ -240,6 +255,22 @@ export class InboxStore extends SnapshotStore<InboxSnapshot> {
       lastSeq: Math.max(entry.lastSeq, conversation.lastSeq),
       lastMessageAt: entry.lastMessageAt && conversation.lastMessageAt && entry.lastMessageAt > conversation.lastMessageAt ? entry.lastMessageAt : conversation.lastMessageAt,
     });
+    this.changed();
+  }
+
+  /** Someone joined a conversation of the inbox (an operator answering a visitor, say): its row's members follow. */
+  memberJoined(conversationId: string, member: Pick<Member, "userId" | "name" | "role">): void {
+    const entry = this.#entries.get(conversationId);
+    if (!entry || entry.members.some((m) => m.userId === member.userId)) return;
+    this.#entries.set(conversationId, { ...entry, members: [...entry.members, { userId: member.userId, name: member.name, role: member.role }] });
+    this.changed();
+  }
+
+  /** Someone else left a conversation of the inbox. */
+  memberLeft(conversationId: string, userId: string): void {
+    const entry = this.#entries.get(conversationId);
+    if (!entry || !entry.members.some((m) => m.userId === userId)) return;
+    this.#entries.set(conversationId, { ...entry, members: entry.members.filter((m) => m.userId !== userId) });
     this.changed();
   }
 
