@@ -104,4 +104,34 @@ describe.skipIf(skip !== null)("the web app in Chromium: what stays inside the c
     }
     expect(tabs).toBeLessThanOrEqual(4);
   });
+
+  it("keeps a message's menu on a phone's screen, on either side", async () => {
+    const me = { id: unique("noa"), name: "Noa Levi" };
+    const other = { id: unique("ike"), name: "Ike Obi" };
+    const [myToken, otherToken] = await Promise.all([suite.node.token(me.id, me.name), suite.node.token(other.id, other.name)]);
+    for (const token of [myToken, otherToken]) {
+      expect((await fetch(`${suite.node.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    }
+    const { conversation } = await suite.node.api<{ conversation: { id: string } }>("POST", "/v1/conversations", { kind: "direct", members: [other.id] }, me.id);
+    await suite.node.api("POST", `/v1/conversations/${conversation.id}/messages`, { text: "a longer message from the other side of the chat" }, other.id);
+    await suite.node.api("POST", `/v1/conversations/${conversation.id}/messages`, { text: "and a longer one of mine, as long as theirs" }, me.id);
+    const phone = await suite.person({ viewport: { width: 375, height: 740 }, touch: true });
+    await signIn(phone, suite.node.url, myToken, conversation.id);
+    const log = phone.page.getByRole("log", { name: "Messages" });
+    await expect.poll(() => log.locator(".parley-message").count(), { timeout: 10_000 }).toBe(2);
+    for (const [index, side] of [
+      [0, "theirs"],
+      [1, "mine"],
+    ] as const) {
+      await log.locator(".parley-message").nth(index).getByRole("button", { name: "More actions" }).click();
+      const menu = phone.page.getByRole("menu", { name: "More actions" });
+      await expect.poll(() => menu.count()).toBe(1);
+      const box = (await menu.boundingBox())!;
+      expect(box.x, `${side}: menu's left edge`).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width, `${side}: menu's right edge`).toBeLessThanOrEqual(375);
+      await screenshot(phone.page, `layout-phone-menu-${side}`);
+      await phone.page.keyboard.press("Escape");
+      await expect.poll(() => menu.count()).toBe(0);
+    }
+  });
 });

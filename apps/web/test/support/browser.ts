@@ -120,8 +120,14 @@ export interface Person {
   readonly dialogs: string[];
 }
 
-export async function openPerson(browser: Browser, options: { viewport?: { width: number; height: number } } = {}): Promise<Person> {
-  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 } });
+export async function openPerson(
+  browser: Browser,
+  options: { viewport?: { width: number; height: number }; /** A phone: a touch screen without hover. */ touch?: boolean } = {},
+): Promise<Person> {
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 800 },
+    ...(options.touch ? { hasTouch: true, isMobile: true } : {}),
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   const dialogs: string[] = [];

@@ -27,6 +27,8 @@ export function Menu(props: {
   const { label, title, icon, items, className, menuClassName, onOpenChange, tabIndex } = props;
   const [open, setOpen] = useState(false);
   const [up, setUp] = useState(false);
+  // Sideways shift (px) that keeps an open menu inside the list and the window (a narrow phone screen).
+  const [shift, setShift] = useState(0);
   const wrap = useRef<HTMLSpanElement>(null);
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLDivElement>(null);
@@ -40,6 +42,7 @@ export function Menu(props: {
   useLayoutEffect(() => {
     if (!open) {
       setUp(false);
+      setShift(0);
       return;
     }
     // Open upwards when the menu would run past the bottom of the list (or the window) and there is more room above.
@@ -52,6 +55,13 @@ export function Menu(props: {
     const below = box.bottom - at.bottom;
     const above = at.top - box.top;
     setUp(below < height + 8 && above > below);
+    // And sideways: within the list and the window, with a small margin.
+    const menuBox = el.getBoundingClientRect();
+    const list = anchor.closest(".parley-scroll")?.getBoundingClientRect();
+    const left = Math.max(list?.left ?? 0, 0) + 4;
+    const right = Math.min(list?.right ?? window.innerWidth, window.innerWidth) - 4;
+    if (menuBox.right > right) setShift(Math.max(right - menuBox.right, left - menuBox.left));
+    else if (menuBox.left < left) setShift(left - menuBox.left);
   }, [open]);
 
   useEffect(() => {
@@ -101,7 +111,14 @@ export function Menu(props: {
         {icon}
       </button>
       {open && (
-        <div ref={menu} role="menu" aria-label={label} className={`parley-menu${up ? " parley-menu-up" : ""}${menuClassName ? ` ${menuClassName}` : ""}`} onKeyDown={onKeyDown}>
+        <div
+          ref={menu}
+          role="menu"
+          aria-label={label}
+          className={`parley-menu${up ? " parley-menu-up" : ""}${menuClassName ? ` ${menuClassName}` : ""}`}
+          style={shift !== 0 ? { transform: `translateX(${shift}px)` } : undefined}
+          onKeyDown={onKeyDown}
+        >
           {items.map((item) => (
             <button
               key={item.label}
