@@ -249,6 +249,10 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     await screenshot(phone.page, "conversation-phone");
     await phone.page.getByRole("button", { name: "Back" }).click();
     await expect.poll(() => phoneInbox.isVisible()).toBe(true);
+    // The app's Back is the browser's: the browser's Back now leaves the inbox, never returns to the conversation.
+    expect(new URL(phone.page.url()).pathname).toBe("/");
+    await phone.page.goBack();
+    expect(new URL(phone.page.url()).pathname).not.toMatch(/^\/c\//);
     expect([...desktop.errors, ...phone.errors]).toEqual([]);
   });
 });

@@ -48,9 +48,28 @@ export function conversationPath(conversationId: string, desk = false): string {
 /** Goes to a path of the app without reloading (a new history entry, or replacing this one). */
 export function navigate(path: string, options: { replace?: boolean } = {}): void {
   if (path === window.location.pathname) return;
-  if (options.replace) window.history.replaceState(null, "", path);
-  else window.history.pushState(null, "", path);
+  // Each entry the app pushes counts how many of its own lie before it, so Back can tell whether there is one.
+  const depth = historyDepth();
+  if (options.replace) window.history.replaceState({ parleyDepth: depth }, "", path);
+  else window.history.pushState({ parleyDepth: depth + 1 }, "", path);
   notify();
+}
+
+function historyDepth(): number {
+  const state: unknown = window.history.state;
+  const depth = typeof state === "object" && state !== null ? (state as { parleyDepth?: unknown }).parleyDepth : undefined;
+  return typeof depth === "number" ? depth : 0;
+}
+
+/**
+ * The app's own Back button: the browser's Back when the page before is one
+ * of the app's (so the two never disagree, and a phone's back gesture does
+ * not return to what was just left), else `fallback` in place of this page
+ * (a conversation opened from a link goes back to the list).
+ */
+export function goBack(fallback: string): void {
+  if (historyDepth() > 0) window.history.back();
+  else navigate(fallback, { replace: true });
 }
 
 /** The current route; re-renders on navigation and on Back/Forward. */

@@ -1,7 +1,7 @@
 import { useState, type KeyboardEvent } from "react";
 import type { ConversationSummary } from "@parley/protocol";
 import { Avatar, ConversationList, Icon, badge, relativeTime, useConnection, useConversation, useInbox } from "@parley/react";
-import { conversationPath, navigate } from "../app/router.js";
+import { conversationPath, goBack, navigate } from "../app/router.js";
 import { ConversationView } from "./conversation-view.js";
 import { isAssigned, visitorOf } from "./conversation-info.js";
 
@@ -185,7 +185,7 @@ export function DeskPage({ conversationId }: { conversationId: string | null }) 
             <ConversationView
               key={conversationId}
               conversationId={conversationId}
-              onBack={() => navigate("/desk")}
+              onBack={() => goBack("/desk")}
               headerExtra={
                 <button type="button" className="button subtle details-toggle" aria-expanded={details} onClick={() => setDetails(!details)}>
                   Details

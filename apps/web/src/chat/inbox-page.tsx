@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { ConversationSummary } from "@parley/protocol";
 import { ConversationList, Icon, conversationTitle, useConnection, useInbox } from "@parley/react";
-import { CHANNELS_PATH, conversationPath, navigate } from "../app/router.js";
+import { CHANNELS_PATH, conversationPath, goBack, navigate } from "../app/router.js";
 import { ChannelBrowser } from "./channel-browser.js";
 import { ConversationView } from "./conversation-view.js";
 import { isGuest } from "./conversation-info.js";
@@ -84,9 +84,9 @@ export function InboxPage({ conversationId, browsing = false }: { conversationId
       </aside>
       <main className="main-pane">
         {browsing ? (
-          <ChannelBrowser onBack={() => navigate("/")} />
+          <ChannelBrowser onBack={() => goBack("/")} />
         ) : conversationId ? (
-          <ConversationView key={conversationId} conversationId={conversationId} onBack={() => navigate("/")} />
+          <ConversationView key={conversationId} conversationId={conversationId} onBack={() => goBack("/")} />
         ) : (
           <div className="empty-state">
             <div className="empty-illustration" aria-hidden="true">
