@@ -44,6 +44,20 @@ describe("parley CLI", () => {
     expect((await parley(["migrate"], env, cwd)).stdout).toBe("schema is up to date\n");
   });
 
+  it("answers --help on any command with its usage, and an unknown option with what was wrong and the usage, never a stack trace", async () => {
+    for (const args of [["token", "--help"], ["serve", "-h"], ["--help"]]) {
+      const { code, stdout } = await parley(args);
+      expect(code, args.join(" ")).toBe(0);
+      expect(stdout, args.join(" ")).toMatch(/^parley \S+\n\nUsage:\n/);
+    }
+    const { code, stdout, stderr } = await parley(["token", "--sub", "alice", "--colour", "blue"]);
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/^parley: Unknown option '--colour'/);
+    expect(stderr).toContain("Usage:");
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("refuses bad config with one line naming the key", async () => {
     const { code, stderr } = await parley(["serve"], { PARLEY_PORT: "eighty", PARLEY_JWT_SECRET: secret, PARLEY_API_KEY: "k".repeat(32) });
     expect(code).toBe(1);

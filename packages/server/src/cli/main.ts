@@ -36,7 +36,7 @@ function configFor(dev: boolean): Config {
 }
 
 async function serve(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { dev: { type: "boolean", default: false } } });
+  const { values } = argsOf(() => parseArgs({ args, options: { dev: { type: "boolean", default: false } } }));
   const config = configFor(values.dev || process.env.PARLEY_DEV === "on");
   applyServingV8Flags();
   const server = await createParleyServer(config, { logger: { level: process.env.PARLEY_LOG_LEVEL ?? "info" } }).catch(
@@ -89,16 +89,18 @@ async function migrate(): Promise<void> {
 }
 
 async function token(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      sub: { type: "string" },
-      name: { type: "string" },
-      avatar: { type: "string" },
-      role: { type: "string", multiple: true },
-      ttl: { type: "string" },
-    },
-  });
+  const { values } = argsOf(() =>
+    parseArgs({
+      args,
+      options: {
+        sub: { type: "string" },
+        name: { type: "string" },
+        avatar: { type: "string" },
+        role: { type: "string", multiple: true },
+        ttl: { type: "string" },
+      },
+    }),
+  );
   if (!values.sub) fail("token needs --sub <id>");
   if (values.sub.includes(":")) fail('--sub may not contain ":" (reserved for issuer prefixes)');
   const ttl = values.ttl === undefined ? 86400 : Number(values.ttl);
@@ -114,8 +116,23 @@ async function token(args: string[]): Promise<void> {
   process.stdout.write(minted.token + "\n");
 }
 
+/** A command's arguments, or its usage and a clean exit: `--help` anywhere, or a word it does not know. */
+function argsOf<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_")) fail(`${(err as Error).message}\n\n${USAGE}`);
+    throw err;
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command !== undefined && (rest.includes("--help") || rest.includes("-h"))) {
+    process.stdout.write(USAGE + "\n");
+    return;
+  }
   switch (command) {
     case "serve":
       return serve(rest);
