@@ -53,6 +53,11 @@ describe.skipIf(skip !== null)("the web app in Chromium: the support desk", () =
     await expect.poll(() => visitorLog.getByText("Sorry about that! Let me check.").count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => visitorLog.getByText("Olivia Chen").count(), { timeout: 10_000 }).toBeGreaterThan(0);
 
+    // Omar's desk shows at once, without a reload, that the chat is taken: it leaves his Unassigned tab.
+    await omar.page.getByRole("tab", { name: /^Unassigned/ }).click();
+    await expect.poll(() => omar.page.getByRole("option").filter({ hasText: visitorName }).count(), { timeout: 10_000 }).toBe(0);
+    await omar.page.getByRole("tab", { name: /^All/ }).click();
+
     // Omar sees Olivia's answer in the same conversation.
     await omar.page.getByRole("option").filter({ hasText: visitorName }).click();
     const omarLog = omar.page.getByRole("log", { name: "Messages" });
@@ -70,5 +75,31 @@ describe.skipIf(skip !== null)("the web app in Chromium: the support desk", () =
     await expect.poll(() => visitorLog.getByText("Sorry about that! Let me check.").count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => visitorLog.getByText("Hi, my order never arrived").count()).toBe(1);
     expect([...visitor.errors, ...olivia.errors, ...omar.errors]).toEqual([]);
+  });
+
+  it("opens and closes a conversation's details on a phone", async () => {
+    const visitorName = `Visitor ${unique("")}`;
+    const visitor = await person();
+    await visitor.page.goto(`${suite.node.url}/support`);
+    await visitor.page.getByRole("textbox", { name: "Your name" }).fill(visitorName);
+    await visitor.page.getByRole("button", { name: "Start chat" }).click();
+    await visitor.page.getByRole("textbox", { name: "Message" }).fill("Is anyone there?");
+    await visitor.page.getByRole("textbox", { name: "Message" }).press("Enter");
+
+    const phone = await person({ viewport: { width: 375, height: 740 }, touch: true });
+    await phone.page.goto(`${suite.node.url}/dev/login`);
+    await phone.page.getByRole("button", { name: /^Olivia Chen/ }).click();
+    await phone.page.goto(`${suite.node.url}/desk`);
+    await phone.page.getByRole("tab", { name: /^All/ }).click();
+    const row = phone.page.getByRole("option").filter({ hasText: visitorName });
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
+    await row.click();
+    await phone.page.getByRole("button", { name: "Details" }).click();
+    const details = phone.page.getByRole("complementary", { name: "Conversation details" });
+    await expect.poll(() => details.isVisible()).toBe(true);
+    await screenshot(phone.page, "desk-phone-details");
+    await details.getByRole("button", { name: "Close details" }).click();
+    await expect.poll(() => details.isVisible()).toBe(false);
+    expect([...visitor.errors, ...phone.errors]).toEqual([]);
   });
 });

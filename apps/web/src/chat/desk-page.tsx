@@ -27,7 +27,7 @@ function inTab(c: ConversationSummary, tab: Tab, me: string | null): boolean {
 }
 
 /** The visitor and the conversation's details, beside the thread. */
-function DetailsPanel({ conversationId, summary }: { conversationId: string; summary: ConversationSummary | undefined }) {
+function DetailsPanel({ conversationId, summary, onClose }: { conversationId: string; summary: ConversationSummary | undefined; onClose: () => void }) {
   const { conversation, members } = useConversation(conversationId);
   const visitor = summary ? visitorOf(summary) : (members[0] ?? null);
   const operators = (summary?.members ?? members).filter((m) => m.userId !== visitor?.userId);
@@ -37,6 +37,10 @@ function DetailsPanel({ conversationId, summary }: { conversationId: string; sum
   const created = conversation?.createdAt ?? summary?.createdAt;
   return (
     <aside className="details" aria-label="Conversation details">
+      {/* Over the thread on narrow screens, where it needs a way out that a phone has. */}
+      <button type="button" className="icon-button details-close" aria-label="Close details" onClick={onClose}>
+        <Icon name="close" size={18} />
+      </button>
       {visitor && (
         <div className="details-visitor">
           <Avatar userId={visitor.userId} name={visitor.name} size={56} />
@@ -192,7 +196,7 @@ export function DeskPage({ conversationId }: { conversationId: string | null }) 
                 </button>
               }
             />
-            <DetailsPanel conversationId={conversationId} summary={summary} />
+            <DetailsPanel conversationId={conversationId} summary={summary} onClose={() => setDetails(false)} />
           </div>
         ) : (
           <div className="empty-state">
