@@ -588,4 +588,24 @@ describe("MessageList with a Parley server", () => {
     expect(dividers()).toHaveLength(0);
     await waitFor(async () => expect(await readPosition(id, "yan")).toBe(2), { timeout: 5_000 });
   });
+
+  it("opens a channel for a reader who has not joined at its newest messages, with nothing unread", async () => {
+    const created = await api<{ conversation: { id: string } }>("POST", "/v1/conversations", { kind: "channel", title: "Lobby" });
+    const id = created.conversation.id;
+    for (let i = 1; i <= 30; i++) await restSend(id, "regular", `chatter ${i}`);
+    const nell = clients.client("nell", { pageSize: 20 });
+    await statusIs(nell, "connected");
+    render(
+      <ParleyProvider client={nell}>
+        <MessageList conversationId={id} />
+      </ParleyProvider>,
+    );
+    const log = within(screen.getByRole("log", { name: "Messages" }));
+    await log.findByText("chatter 30");
+    await sleep(500);
+    expect(dividers()).toHaveLength(0);
+    // It did not page back through the history looking for an unread message.
+    expect(log.queryByText("chatter 10")).toBeNull();
+    expect(screen.getByRole("button", { name: "Load older messages" })).toBeTruthy();
+  });
 });

@@ -3,6 +3,8 @@ import type { ReactNode } from "react";
 import type { ChatMessage } from "@parley/client";
 import { useConnection } from "../hooks/use-connection-status.js";
 import { useConversation } from "../hooks/use-conversation.js";
+import { useStoreSelector } from "../hooks/use-store.js";
+import { useParley } from "../parley-context.js";
 import { useDraftEditing } from "./composer-draft.js";
 import { MessageListView } from "./message-list-view.js";
 
@@ -64,8 +66,20 @@ function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, 
   const [unreadAfter, setUnreadAfter] = useState<number | null>(null);
   // The newest message from others already accounted for (the divider is decided as each one arrives).
   const [seenNewest, setSeenNewest] = useState(0);
+  // A reader who is not a member keeps no read position here: in a channel nothing is unread for them (as for
+  // a newcomer who joins), in support an operator's own position comes with the inbox.
+  const inboxReadSeq = useStoreSelector(
+    useParley().inbox,
+    (s) => s.conversations.find((c) => c.id === conversationId)?.lastReadSeq ?? null,
+    (a, b) => a === b,
+  );
+  const member = user !== null && members.some((m) => m.userId === user.id);
+  const kind = conversation.conversation?.kind;
+  // Only members (and operators in support) have a read position to move.
+  const keepsPosition = member || kind === "support";
+  const readFrom = member ? conversation.lastReadSeq : kind === "channel" ? newestFromOthers : (inboxReadSeq ?? conversation.lastReadSeq);
   if (ready && unreadAfter === null) {
-    setUnreadAfter(conversation.lastReadSeq);
+    setUnreadAfter(readFrom);
     setSeenNewest(newestFromOthers);
   } else if (unreadAfter !== null && newestFromOthers !== seenNewest) {
     setSeenNewest(newestFromOthers);
@@ -79,8 +93,8 @@ function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, 
   const userNames = useMemo(() => Object.fromEntries(members.map((m) => [m.userId, m.name])), [members]);
   const known = unreadAfter !== null;
   const onBottomVisible = useCallback(() => {
-    if (autoMarkRead && tabVisible && ready && known && newestFromOthers > conversation.lastReadSeq) markRead().catch(() => undefined);
-  }, [autoMarkRead, tabVisible, ready, known, newestFromOthers, conversation.lastReadSeq, markRead]);
+    if (autoMarkRead && keepsPosition && tabVisible && ready && known && newestFromOthers > conversation.lastReadSeq) markRead().catch(() => undefined);
+  }, [autoMarkRead, keepsPosition, tabVisible, ready, known, newestFromOthers, conversation.lastReadSeq, markRead]);
 
   // A refused edit, delete or reaction says why for a few seconds.
   const [notice, setNotice] = useState<string | null>(null);
