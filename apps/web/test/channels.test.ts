@@ -22,7 +22,7 @@ describe.skipIf(skip !== null)("the web app in Chromium: browsing channels and s
     return listing!;
   }
 
-  it("a new user browses channels, joins Community, reads its history, posts, and finds it in their inbox", async () => {
+  it("a new user browses channels, joins Community, reads its history, posts, finds it in their inbox, and leaves it", async () => {
     const dana = { id: unique("dana"), name: "Dana Reyes" };
     const token = await suite.node.token(dana.id, dana.name);
     expect((await fetch(`${suite.node.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
@@ -97,6 +97,12 @@ describe.skipIf(skip !== null)("the web app in Chromium: browsing channels and s
     await expect.poll(() => phoneInbox.isVisible()).toBe(true);
     await expect.poll(() => new URL(phone.page.url()).pathname).toBe("/");
     expect(phone.errors).toEqual([]);
+
+    // Dana leaves Community: it goes from her inbox, and she is a member no more (she may still read it).
+    await page.getByRole("button", { name: "Leave channel" }).click();
+    await expect.poll(() => inboxRow.count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(async () => (await community(dana.id)).joined, { timeout: 10_000 }).toBe(false);
+    expect(p.errors).toEqual([]);
   });
 
   it("tells a visitor whether an operator is online, and keeps it current", async () => {

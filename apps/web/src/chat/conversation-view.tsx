@@ -7,6 +7,36 @@ import { SupportAvailability, useSupportAvailability } from "./support-availabil
 import { useServerInfo } from "../app/server-info.js";
 
 /** Resolve, Reopen and Assign to me for operators in support conversations. */
+/** A channel's Leave, for its members (anyone may leave; they can still read it and come back by posting). */
+function ChannelActions({ conversationId, onLeft }: { conversationId: string; onLeft?: () => void }) {
+  const { conversation, members, handle } = useConversation(conversationId);
+  const { user } = useConnection();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (conversation?.kind !== "channel" || !members.some((m) => m.userId === user?.id)) return null;
+  const leave = () => {
+    setBusy(true);
+    setError(null);
+    handle
+      .leave()
+      .then(() => onLeft?.())
+      .catch((err: unknown) => setError(err instanceof ParleyClientError ? err.message : String(err)))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <>
+      <button type="button" className="button subtle" disabled={busy} onClick={leave}>
+        Leave channel
+      </button>
+      {error && (
+        <span className="action-error" role="alert">
+          {error}
+        </span>
+      )}
+    </>
+  );
+}
+
 function SupportActions({ conversationId }: { conversationId: string }) {
   const client = useParley();
   const { conversation, members, handle } = useConversation(conversationId);
@@ -153,6 +183,7 @@ export function ConversationView(props: {
           visitor ? undefined : (
             <>
               <SupportActions conversationId={conversationId} />
+              <ChannelActions conversationId={conversationId} {...(onBack ? { onLeft: onBack } : {})} />
               {props.headerExtra}
             </>
           )
