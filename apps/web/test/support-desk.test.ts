@@ -74,6 +74,16 @@ describe.skipIf(skip !== null)("the web app in Chromium: the support desk", () =
     await visitor.page.reload();
     await expect.poll(() => visitorLog.getByText("Sorry about that! Let me check.").count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => visitorLog.getByText("Hi, my order never arrived").count()).toBe(1);
+
+    // Also after the visitor's token ran out (a day later, say): it is renewed for the same visitor.
+    const stored = () => visitor.page.evaluate<string | null>(`localStorage.getItem("parley.guest")`);
+    const before = JSON.parse((await stored())!) as { token: string; expiresAt: string };
+    await visitor.page.evaluate(`localStorage.setItem("parley.guest", JSON.stringify({ ...${JSON.stringify(before)}, expiresAt: new Date(Date.now() - 3600000).toISOString() }))`);
+    await visitor.page.reload();
+    await expect.poll(() => visitorLog.getByText("Hi, my order never arrived").count(), { timeout: 10_000 }).toBe(1);
+    const after = JSON.parse((await stored())!) as { token: string; expiresAt: string };
+    expect(after.token).not.toBe(before.token);
+    expect(Date.parse(after.expiresAt)).toBeGreaterThan(Date.now());
     expect([...visitor.errors, ...olivia.errors, ...omar.errors]).toEqual([]);
   });
 

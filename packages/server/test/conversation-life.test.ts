@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Message } from "@parley/protocol";
 import { topologies } from "./support/topologies.js";
-import { API_KEY, connectWithToken, ok, type TestServer } from "./support/test-server.js";
+import { SignJWT } from "jose";
+import { API_KEY, connectWithToken, JWT_SECRET, ok, type TestServer } from "./support/test-server.js";
 
 describe.each(topologies())("search, support desk, stats, guests and erasure on $name", (topology) => {
   let t: TestServer;
@@ -129,6 +130,48 @@ describe.each(topologies())("search, support desk, stats, guests and erasure on 
     const supportOnly = ok(await op.call("conversation:list", { kind: "support", limit: 50 }));
     expect(supportOnly.conversations.map((c: { id: string }) => c.id)).toEqual(expected.filter((_, i) => (6 - i) % 3 !== 0));
     expect(supportOnly.conversations.every((c: { unreadCount: number }) => c.unreadCount === 1)).toBe(true);
+  });
+
+  it("renews a visitor's guest token, even expired, for the same visitor and their conversation; never another's token", async () => {
+    const first = await t.request("POST", "/v1/guests", { body: { name: "Rita Return" } });
+    expect(first.status).toBe(201);
+    const visitor = await connectWithToken(t.url, first.body.token);
+    const conversation = ok(await visitor.call("conversation:create", { kind: "support" }));
+    ok(await visitor.call("message:send", { conversationId: conversation.id, clientId: "r1", text: "my parcel is lost" }));
+    visitor.close();
+
+    const renewed = await t.request("POST", "/v1/guests", { body: { name: "Rita Return", renew: first.body.token } });
+    expect(renewed.status).toBe(201);
+    expect(renewed.body.userId).toBe(first.body.userId);
+    const back = await t.request("GET", `/v1/conversations/${conversation.id}/messages`, { auth: renewed.body.token });
+    expect(back.body.messages.map((m: Message) => m.text)).toEqual(["my parcel is lost"]);
+
+    // Expired a day ago (signed by this server): still the same visitor.
+    const key = new TextEncoder().encode(JWT_SECRET);
+    const guestToken = (sub: string, expOffset: number, roles = ["guest"], secret = key) =>
+      new SignJWT({ name: "Rita Return", roles })
+        .setProtectedHeader({ alg: "HS256" })
+        .setIssuer("parley")
+        .setSubject(sub)
+        .setIssuedAt(Math.floor(Date.now() / 1000) + expOffset - 86400)
+        .setExpirationTime(Math.floor(Date.now() / 1000) + expOffset)
+        .sign(secret);
+    const dayOld = await t.request("POST", "/v1/guests", { body: { name: "Rita", renew: await guestToken(first.body.userId, -86400) } });
+    expect(dayOld.status).toBe(201);
+    expect(dayOld.body.userId).toBe(first.body.userId);
+
+    // Refused: expired more than 30 days ago, not a guest's, another server's, not a token.
+    const refusals = [
+      await guestToken(first.body.userId, -31 * 86400),
+      await guestToken("alice", 3600, []),
+      await guestToken(first.body.userId, 3600, ["guest"], new TextEncoder().encode("another-servers-secret-0123456789")),
+      "not-a-token",
+    ];
+    for (const renew of refusals) {
+      const refused = await t.request("POST", "/v1/guests", { body: { name: "Rita", renew } });
+      expect(refused.status).toBe(401);
+      expect(refused.body.error).toMatchObject({ code: "unauthenticated", details: { reason: "invalid" } });
+    }
   });
 
   it("refuses guest tokens when guests are off and limits them per address", async () => {

@@ -42,17 +42,26 @@ export interface GuestSession {
   conversationId: string | null;
 }
 
+/** How long after its token expired a visitor's chat can still be picked up again (the server renews it for 30 days). */
+const GUEST_RENEWABLE_MS = 29 * 24 * 3600 * 1000;
+
+/** The visitor's chat kept in this browser, also when its token has run out but can still be renewed. */
 export function storedGuest(): GuestSession | null {
   try {
     const raw = localStorage.getItem(GUEST_KEY);
     if (!raw) return null;
     const guest = JSON.parse(raw) as GuestSession;
     if (typeof guest.token !== "string") return null;
-    if (guest.expiresAt && Date.parse(guest.expiresAt) <= Date.now() + 60_000) return null;
+    if (guest.expiresAt && Date.parse(guest.expiresAt) + GUEST_RENEWABLE_MS <= Date.now()) return null;
     return guest;
   } catch {
     return null;
   }
+}
+
+/** Whether the visitor's token runs out within a minute (or has). */
+export function guestTokenExpiring(guest: GuestSession): boolean {
+  return guest.expiresAt !== null && Date.parse(guest.expiresAt) <= Date.now() + 60_000;
 }
 
 export function storeGuest(guest: GuestSession): void {

@@ -3,7 +3,7 @@ import { createParleyClient, type ParleyClient } from "@parley/client";
 import { ConnectionBanner, ParleyProvider, useConnection, useParley } from "@parley/react";
 import { postJson, type ServerInfo } from "../app/server-info.js";
 import { SupportAvailability, useSupportAvailability } from "../chat/support-availability.js";
-import { forgetGuest, storedGuest, storeGuest, type GuestSession } from "../app/session.js";
+import { forgetGuest, guestTokenExpiring, storedGuest, storeGuest, type GuestSession } from "../app/session.js";
 import { ConversationView } from "../chat/conversation-view.js";
 
 function PreChatForm({ onStarted }: { onStarted: (guest: GuestSession) => void }) {
@@ -119,7 +119,27 @@ export function SupportPage({ info }: { info: ServerInfo | null }) {
 
   useEffect(() => {
     if (!guest) return;
-    const created = createParleyClient({ url: window.location.origin, token: guest.token });
+    // The visitor's token, renewed for the same visitor when it runs out (a visitor who comes back a day later
+    // finds their conversation); when it can no longer be renewed, the chat starts afresh.
+    const token = async (): Promise<string> => {
+      const held = storedGuest() ?? guest;
+      if (!guestTokenExpiring(held)) return held.token;
+      const res = await fetch("/v1/guests", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: held.name, renew: held.token }),
+      });
+      if (res.status === 401) {
+        // Refused for good (another server's token, or too old): a new chat. Anything else is tried again later.
+        forgetGuest();
+        setGuest(null);
+      }
+      if (!res.ok) throw new Error(`Could not renew the visitor's session (${res.status})`);
+      const renewed = (await res.json()) as { token: string; expiresAt: string | null };
+      storeGuest({ ...held, token: renewed.token, expiresAt: renewed.expiresAt });
+      return renewed.token;
+    };
+    const created = createParleyClient({ url: window.location.origin, getToken: token });
     setClient(created);
     return () => {
       created.close();

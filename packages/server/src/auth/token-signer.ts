@@ -1,4 +1,4 @@
-import { SignJWT } from "jose";
+import { jwtVerify, SignJWT, type JWTPayload } from "jose";
 
 /** The `iss` of tokens Parley signs itself. */
 export const PARLEY_ISSUER = "parley";
@@ -35,5 +35,19 @@ export class TokenSigner {
     const exp = ttl > 0 ? now + ttl : null;
     if (exp !== null) jwt.setExpirationTime(exp);
     return { token: await jwt.sign(this.#key), expiresAt: exp === null ? null : new Date(exp * 1000).toISOString() };
+  }
+
+  /**
+   * The claims of a token this signer made, also when it expired up to
+   * `expiredUpTo` seconds ago; `null` when it is not one of its tokens or
+   * expired longer ago than that.
+   */
+  async verifyOwn(token: string, expiredUpTo: number): Promise<JWTPayload | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.#key, { issuer: PARLEY_ISSUER, algorithms: ["HS256"], clockTolerance: expiredUpTo });
+      return payload;
+    } catch {
+      return null;
+    }
   }
 }

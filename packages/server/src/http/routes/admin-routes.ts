@@ -10,6 +10,9 @@ import { errorResponses, queryInt } from "../response-schemas.js";
 const GUEST_RATE = { perSecond: 10 / 60, burst: 10 };
 
 /** Search, stats, user erasure and guest tokens. */
+/** How long after a guest token expires it may still be traded for a new one of the same visitor (seconds). */
+const GUEST_RENEW_WINDOW_S = 30 * 24 * 3600;
+
 export function registerAdminRoutes(app: ParleyFastify, ctx: HttpContext): void {
   const { search, admin } = ctx.domain;
 
@@ -81,8 +84,9 @@ export function registerAdminRoutes(app: ParleyFastify, ctx: HttpContext): void 
       config: { auth: "none" },
       schema: {
         tags: ["users"],
-        summary: "Mint a guest token for a support visitor (when PARLEY_GUESTS=on; rate-limited per IP)",
-        body: z.strictObject({ name: cleanString(1, 100, { trim: true }) }),
+        summary:
+          "Mint a guest token for a support visitor (when PARLEY_GUESTS=on; rate-limited per IP); with `renew`, a visitor's previous guest token (expired up to 30 days ago), the same visitor again",
+        body: z.strictObject({ name: cleanString(1, 100, { trim: true }), renew: z.string().min(1).max(8192).optional() }),
         response: { 201: z.object({ token: z.string(), expiresAt: z.string().nullable(), userId: z.string() }), ...errorResponses },
       },
     },
@@ -92,7 +96,18 @@ export function registerAdminRoutes(app: ParleyFastify, ctx: HttpContext): void 
       if (!decision.allowed) {
         throw new ParleyError("rate_limited", "Too many guest sessions from this address", { retryAfterMs: decision.retryAfterMs });
       }
-      const sub = `guest-${randomBytes(12).toString("base64url")}`;
+      // A visitor coming back after their token ran out keeps who they were, and with it their conversation.
+      let sub = `guest-${randomBytes(12).toString("base64url")}`;
+      if (request.body.renew !== undefined) {
+        const previous = await ctx.signer.verifyOwn(request.body.renew, GUEST_RENEW_WINDOW_S);
+        const roles: unknown = previous?.roles;
+        if (!previous?.sub?.startsWith("guest-") || !Array.isArray(roles) || !roles.includes("guest")) {
+          throw new ParleyError("unauthenticated", "renew is not a guest token of this server, or it expired more than 30 days ago", {
+            reason: "invalid",
+          });
+        }
+        sub = previous.sub;
+      }
       const minted = await ctx.signer.sign({ sub, name: request.body.name, roles: ["guest"], ttl: ctx.config.guestTtl });
       return reply.status(201).send({ ...minted, userId: sub });
     },
