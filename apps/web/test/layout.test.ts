@@ -15,6 +15,8 @@ describe.skipIf(skip !== null)("the web app in Chromium: what stays inside the c
       expect((await fetch(`${suite.node.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     }
     const { conversation } = await suite.node.api<{ conversation: { id: string } }>("POST", "/v1/conversations", { kind: "direct", members: [other.id] }, me.id);
+    // Enough before them to fill the pane, so the list sits at its bottom.
+    for (let i = 1; i <= 20; i++) await suite.node.api("POST", `/v1/conversations/${conversation.id}/messages`, { text: `line ${i}` }, i % 2 ? other.id : me.id);
     await suite.node.api("POST", `/v1/conversations/${conversation.id}/messages`, { text: "ok" }, other.id);
     await suite.node.api("POST", `/v1/conversations/${conversation.id}/messages`, { text: "ok" }, me.id);
 
@@ -46,6 +48,22 @@ describe.skipIf(skip !== null)("the web app in Chromium: what stays inside the c
       expect(bar.x + bar.width, `${side}: toolbar's right edge`).toBeLessThanOrEqual(pane!.x + pane!.width);
       await screenshot(page, `layout-toolbar-${side}`);
     }
+    // Deleting the last message asks below it, in view.
+    const last = log.locator(".parley-message").filter({ hasText: /^ok/ }).nth(1);
+    await last.hover();
+    await last.getByRole("button", { name: "Delete" }).click();
+    const question = page.getByRole("group", { name: "Delete this message?" });
+    await expect.poll(() => question.count()).toBe(1);
+    await expect
+      .poll(async () => {
+        const q = (await question.boundingBox())!;
+        const list = (await page.locator(".parley-scroll").boundingBox())!;
+        return q.y + q.height <= list.y + list.height + 1;
+      })
+      .toBe(true);
+    await page.keyboard.press("Escape");
+    await expect.poll(() => question.count()).toBe(0);
+
     // Hidden toolbars take no room sideways: the list cannot be scrolled or swiped left and right.
     const widths = await page.locator(".parley-scroll").evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);

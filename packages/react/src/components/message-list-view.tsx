@@ -284,6 +284,11 @@ function MessageItem(props: ItemProps) {
   const { onRetry, onDiscard, onEdit, onDelete, onReact, onReply } = props;
   const [draft, setDraft] = useState("");
   const [confirming, setConfirming] = useState(false);
+  // The question shows under the message: on the last one it would be below the fold, so it is brought into view.
+  const confirmBox = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (confirming) confirmBox.current?.scrollIntoView?.({ block: "nearest" });
+  }, [confirming]);
   const [menuOpen, setMenuOpen] = useState(false);
   const deleted = message.deletedAt !== null;
   const stored = message.id !== null;
@@ -387,6 +392,7 @@ function MessageItem(props: ItemProps) {
       {!deleted && <Reactions message={message} me={me} names={props.userNames} onReact={onReact} />}
       {confirming && id !== null && (
         <div
+          ref={confirmBox}
           className="parley-confirm"
           role="group"
           aria-label="Delete this message?"
