@@ -284,4 +284,16 @@ describe("components against a live server", () => {
     await waitFor(async () => expect((await preview()).querySelector("[data-status]")?.getAttribute("data-status")).toBe("failed"), { timeout: 5_000 });
     expect((await preview()).textContent).toBe("!You: on the train");
   });
+
+  it("marks a closed conversation's row as closed", async () => {
+    const al = clients.client("mia");
+    await statusIs(al, "connected");
+    const id = await directConversation("mia", "ned");
+    await restSend(id, "ned", "all done here");
+    await setStatus(id, "closed");
+    withClient(al, <ConversationList />);
+    const row = await screen.findByRole("option");
+    await waitFor(() => expect(row.querySelector(".parley-conversation-title")?.textContent).toBe("nedClosed"));
+    expect(within(row).getByText("Closed").className).toBe("parley-conversation-closed");
+  });
 });

@@ -178,7 +178,10 @@ export function ConversationList(props: ConversationListProps) {
                 )}
                 {other && <RowPresence userId={other.userId} />}
               </span>
-              <span className="parley-conversation-title">{title}</span>
+              <span className="parley-conversation-title">
+                {title}
+                {c.status === "closed" && <span className="parley-conversation-closed">{c.kind === "support" ? "Resolved" : "Closed"}</span>}
+              </span>
               <span className="parley-conversation-preview" dir="auto">
                 <RowPreview summary={c} me={me} ownLast={ownLast} />
               </span>
