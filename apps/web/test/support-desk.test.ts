@@ -25,6 +25,15 @@ describe.skipIf(skip !== null)("the web app in Chromium: the support desk", () =
     await visitor.page.getByRole("textbox", { name: "Your name" }).fill(visitorName);
     await visitor.page.getByRole("button", { name: "Start chat" }).click();
     const visitorBox = visitor.page.getByRole("textbox", { name: "Message" });
+    await expect.poll(() => visitorBox.isVisible(), { timeout: 10_000 }).toBe(true);
+
+    // Before the visitor writes, the desk has nothing to show for them.
+    const early = await operator("Olivia Chen");
+    await early.page.getByRole("tab", { name: "All" }).click();
+    await early.page.waitForTimeout(1000);
+    expect(await early.page.getByRole("option").filter({ hasText: visitorName }).count()).toBe(0);
+    await early.page.close();
+
     await visitorBox.fill("Hi, my order never arrived");
     await visitorBox.press("Enter");
     const visitorLog = visitor.page.getByRole("log", { name: "Messages" });

@@ -21,6 +21,8 @@ const TABS: Array<{ id: Tab; label: string }> = [
 
 function inTab(c: ConversationSummary, tab: Tab, me: string | null): boolean {
   if (c.kind !== "support") return false;
+  // A visitor who filled in the form but has not written yet has nothing for an operator to answer.
+  if (c.lastMessage === null) return false;
   if (tab === "mine") return c.members.some((m) => m.userId === me);
   if (tab === "unassigned") return !isAssigned(c);
   return true;
