@@ -93,6 +93,30 @@ describe.skipIf(skip !== null)("the web app in Chromium: the support desk", () =
     const after = JSON.parse((await stored())!) as { token: string; expiresAt: string };
     expect(after.token).not.toBe(before.token);
     expect(Date.parse(after.expiresAt)).toBeGreaterThan(Date.now());
+
+    // A new chat after the resolved one is the same visitor: not asked for a name again, and a
+    // conversation of its own on the desk, under the same name.
+    await visitor.page.getByRole("button", { name: "Start a new chat" }).click();
+    await expect.poll(() => visitorBox.isEnabled(), { timeout: 10_000 }).toBe(true);
+    expect(await visitor.page.getByRole("textbox", { name: "Your name" }).count()).toBe(0);
+    await expect.poll(() => visitorLog.getByText(`Hi ${visitorName}! Tell us how we can help.`).count(), { timeout: 10_000 }).toBe(1);
+    expect(await visitorLog.getByText("Hi, my order never arrived").count()).toBe(0);
+    await visitorBox.fill("One more thing: can I change the address?");
+    await visitorBox.press("Enter");
+    await expect.poll(() => visitorLog.getByRole("img", { name: /^(Sent|Delivered|Read)/ }).count(), { timeout: 10_000 }).toBe(1);
+    const renewedChat = JSON.parse((await stored())!) as { token: string; conversationId: string };
+    expect(renewedChat.token).toBe(after.token);
+    await omar.page.getByRole("tab", { name: /^Unassigned/ }).click();
+    const newRow = omar.page.getByRole("option").filter({ hasText: visitorName });
+    await expect.poll(() => newRow.count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => newRow.getByLabel("1 unread").count(), { timeout: 10_000 }).toBe(1);
+    await newRow.click();
+    await expect.poll(() => omarLog.getByText("One more thing: can I change the address?").count(), { timeout: 10_000 }).toBe(1);
+    expect(await omarLog.getByText("Hi, my order never arrived").count()).toBe(0);
+    // After a reload the visitor is still in the new chat.
+    await visitor.page.reload();
+    await expect.poll(() => visitorLog.getByText("One more thing: can I change the address?").count(), { timeout: 10_000 }).toBe(1);
+    expect(await visitorBox.isEnabled()).toBe(true);
     expect([...visitor.errors, ...olivia.errors, ...omar.errors]).toEqual([]);
   });
 

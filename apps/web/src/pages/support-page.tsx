@@ -65,7 +65,8 @@ function VisitorChat({ guest, onReset }: { guest: GuestSession; onReset: () => v
       .createConversation({ kind: "support", ...(guest.email ? { metadata: { email: guest.email, page: "/support" } } : { metadata: { page: "/support" } }) })
       .then(
         (conversation) => {
-          storeGuest({ ...guest, conversationId: conversation.id });
+          // What is stored now: the token may have been renewed since this page got `guest`.
+          storeGuest({ ...(storedGuest() ?? guest), conversationId: conversation.id });
           if (live) setConversationId(conversation.id);
         },
         (err: Error) => live && setFailure(err.message),
@@ -78,6 +79,12 @@ function VisitorChat({ guest, onReset }: { guest: GuestSession; onReset: () => v
   useEffect(() => {
     if (status === "disconnected" && error?.code === "unauthenticated") onReset();
   }, [status, error, onReset]);
+
+  /** A new conversation for the same visitor: their name is not asked again, and the team sees who came back. */
+  const startNewChat = () => {
+    storeGuest({ ...(storedGuest() ?? guest), conversationId: null });
+    setConversationId(null);
+  };
 
   if (failure) {
     return (
@@ -92,13 +99,14 @@ function VisitorChat({ guest, onReset }: { guest: GuestSession; onReset: () => v
   if (!conversationId) return <div className="empty-state muted">Starting your chat…</div>;
   return (
     <ConversationView
+      key={conversationId}
       conversationId={conversationId}
       visitor
       emptyText={`Hi ${guest.name}! Tell us how we can help.`}
       closedNote={
         <>
           This conversation was resolved. Thanks for getting in touch!{" "}
-          <button type="button" className="link-button" onClick={onReset}>
+          <button type="button" className="link-button" onClick={startNewChat}>
             Start a new chat
           </button>
         </>
@@ -107,12 +115,12 @@ function VisitorChat({ guest, onReset }: { guest: GuestSession; onReset: () => v
   );
 }
 
-/** `/support`: a visitor's chat with the support team, kept in this browser. */
 /** Whether anyone is there, before the visitor has a token. */
 function PreChatAvailability() {
   return <SupportAvailability operatorsOnline={useSupportAvailability(null)} className="prechat-availability" />;
 }
 
+/** `/support`: a visitor's chat with the support team, kept in this browser. */
 export function SupportPage({ info }: { info: ServerInfo | null }) {
   const [guest, setGuest] = useState<GuestSession | null>(() => storedGuest());
   const [client, setClient] = useState<ParleyClient | null>(null);
