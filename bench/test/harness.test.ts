@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseBenchOptions } from "../src/options.js";
 import { countRedisKeys } from "../src/setup/redis-keys.js";
 import { Histogram } from "../src/stats/histogram.js";
+import { watchStalls } from "../src/targets/target-spec.js";
 
 const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
@@ -43,6 +44,35 @@ describe("histogram", () => {
   });
 });
 
+describe("stall watch", () => {
+  it("reports how long the event loop was held and the GC pauses, since the last reset", async () => {
+    const stalls = watchStalls();
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 30));
+    await tick();
+    stalls.read(true);
+    // The watch's timer counts from its first run after a reset.
+    await tick();
+    const t = performance.now();
+    while (performance.now() - t < 80);
+    // Young objects enough for several scavenges.
+    let keep: number[][] = [];
+    for (let i = 0; i < 200_000; i++) keep.push([i, i + 1]);
+    keep = [];
+    await tick();
+    await tick();
+    const held = stalls.read(true);
+    expect(held.loopDelayMaxMs).toBeGreaterThan(60);
+    expect(held.gcPauses).toBeGreaterThan(0);
+    expect(held.gcPauseMaxMs).toBeGreaterThan(0);
+    expect(held.gcPauseTotalMs).toBeGreaterThanOrEqual(held.gcPauseMaxMs);
+    await tick();
+    await tick();
+    const calm = stalls.read(false);
+    expect(calm.loopDelayMaxMs).toBeLessThan(60);
+    expect(keep).toEqual([]);
+  });
+});
+
 describe("bench harness", () => {
   const resultsDir = mkdtempSync(path.join(os.tmpdir(), "parley-bench-test-"));
   afterAll(() => rmSync(resultsDir, { recursive: true, force: true }));
@@ -69,6 +99,7 @@ describe("bench harness", () => {
       { timeout: 90_000 },
     );
     expect(stdout).toContain("| metric | Parley SQLite | relay | Parley SQLite ÷ relay |");
+    expect(stdout).toMatch(/\| server event loop held, longest \(ms\) \| \d/);
     const results = JSON.parse(readFileSync(path.join(resultsDir, "latest.json"), "utf8")) as Results;
     expect(results.reports.map((r) => r.scenario)).toEqual(["fanout", "reconnect"]);
     const [fanout, reconnect] = results.reports;

@@ -47,6 +47,12 @@ export interface FanoutStep {
   /** PostgreSQL backends serving Parley, % of a core (null on SQLite and the relay). */
   databaseCpu: number | null;
   generatorCpu: number;
+  /** How late the server's timers ran during the step (its event loop held), and its GC pauses; the worst node's. */
+  loopDelayP99: number;
+  loopDelayMax: number;
+  gcPauses: number;
+  gcPauseMax: number;
+  gcPauseTotal: number;
   holds: boolean;
   /** Why the step did not hold. */
   verdict: string;
@@ -69,13 +75,18 @@ const METRICS: Metric[] = [
   { key: "serverRssMb", label: "server RSS", unit: "MB", better: "lower", digits: 0 },
   { key: "databaseCpu", label: "PostgreSQL backends CPU", unit: "% of a core", better: "lower", digits: 0 },
   { key: "generatorCpu", label: "load generator CPU", unit: "% of a core", better: "none", digits: 0 },
+  { key: "loopDelayMax", label: "server event loop held, longest", unit: "ms", better: "lower", digits: 1 },
+  { key: "gcPauseMax", label: "server GC pause, longest", unit: "ms", better: "lower", digits: 1 },
   { key: "firstFailingRate", label: "first rate that did not hold", unit: "msg/s", better: "higher", digits: 0 },
 ];
 
 function mergeSteps(
   rate: number,
   results: FanoutStepResult[],
-): Omit<FanoutStep, "serverCpu" | "serverPeakRss" | "databaseCpu" | "generatorCpu" | "holds" | "verdict"> {
+): Omit<
+  FanoutStep,
+  "serverCpu" | "serverPeakRss" | "databaseCpu" | "generatorCpu" | "loopDelayP99" | "loopDelayMax" | "gcPauses" | "gcPauseMax" | "gcPauseTotal" | "holds" | "verdict"
+> {
   const latency = Histogram.from(...results.map((r) => r.latency));
   const ack = Histogram.from(...results.map((r) => r.ackLatency));
   const lag = Histogram.from(...results.map((r) => r.sendLag));
@@ -119,6 +130,7 @@ export async function runStep(ctx: ScenarioContext, rig: FanoutRig, step: number
   const drainMs = Math.max(2000, options.p99LimitMs * 20);
   const genBefore = await rig.pool.stats();
   const dbBefore = (await rig.database?.cpuMs()) ?? null;
+  await rig.target.stalls(true);
   const { value: results, samples } = await sampled(rig.target, 500, () =>
     rig.pool.each<FanoutStepResult>(
       "fanoutStep",
@@ -133,6 +145,7 @@ export async function runStep(ctx: ScenarioContext, rig: FanoutRig, step: number
       durationMs + drainMs + 30_000,
     ),
   );
+  const stalls = await rig.target.stalls(true);
   const genAfter = await rig.pool.stats();
   const dbAfter = (await rig.database?.cpuMs()) ?? null;
   const wall = samples[samples.length - 1]!.at - samples[0]!.at;
@@ -153,6 +166,11 @@ export async function runStep(ctx: ScenarioContext, rig: FanoutRig, step: number
     serverPeakRss: server.peakRss,
     databaseCpu,
     generatorCpu,
+    loopDelayP99: stalls.loopDelayP99Ms,
+    loopDelayMax: stalls.loopDelayMaxMs,
+    gcPauses: stalls.gcPauses,
+    gcPauseMax: stalls.gcPauseMaxMs,
+    gcPauseTotal: stalls.gcPauseTotalMs,
     holds: problems.length === 0,
     verdict: problems.length === 0 ? "holds" : problems.join("; "),
   };
@@ -164,7 +182,8 @@ export function describeStep(s: FanoutStep): string {
     `p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} max ${s.max.toFixed(1)} ms, ack p99 ${s.ackP99.toFixed(2)} ms, ` +
     `server ${s.serverCpu.toFixed(0)}% CPU ${(s.serverPeakRss / MB).toFixed(0)} MB, ` +
     (s.databaseCpu === null ? "" : `PostgreSQL ${s.databaseCpu.toFixed(0)}%, `) +
-    `generator ${s.generatorCpu.toFixed(0)}% → ${s.verdict}`
+    `generator ${s.generatorCpu.toFixed(0)}%; server loop held p99 ${s.loopDelayP99.toFixed(1)} max ${s.loopDelayMax.toFixed(1)} ms, ` +
+    `GC ${s.gcPauses} pauses, longest ${s.gcPauseMax.toFixed(1)} ms → ${s.verdict}`
   );
 }
 
@@ -318,6 +337,8 @@ async function fanoutOn(ctx: ScenarioContext, choice: TargetChoice, round: numbe
           serverRssMb: shown.serverPeakRss / MB,
           databaseCpu: shown.databaseCpu,
           generatorCpu: shown.generatorCpu,
+          loopDelayMax: shown.loopDelayMax,
+          gcPauseMax: shown.gcPauseMax,
           firstFailingRate: firstFail ? firstFail.rate : null,
         },
         details: {

@@ -6,7 +6,7 @@ import { startBareRelay } from "../relay/bare-relay.js";
 import { serveRpc, sendNotice } from "../process/rpc.js";
 import { startParleyNode } from "./parley-node.js";
 import type { RunningTarget } from "./running-target.js";
-import { readProcessStats, type TargetSpec } from "./target-spec.js";
+import { readProcessStats, watchStalls, type TargetSpec } from "./target-spec.js";
 
 /** Whether ws, which carries every Socket.IO WebSocket, will use the native bufferutil. */
 function bufferutilLoaded(): boolean {
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const raw = process.env.PARLEY_BENCH_TARGET;
   if (!raw) throw new Error("PARLEY_BENCH_TARGET is not set");
   const spec = JSON.parse(raw) as TargetSpec;
+  const stalls = watchStalls();
   const target: RunningTarget = spec.kind === "parley" ? await startParleyNode(spec) : await startBareRelay(spec.transport);
   let stopping = false;
   let profiler: Session | null = null;
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
       return params.file;
     },
     stats: async (params: { gc?: boolean }) => readProcessStats(target.connections(), params.gc === true),
+    stalls: async (params: { reset?: boolean }) => stalls.read(params.reset === true),
     stop: async () => {
       if (!stopping) {
         stopping = true;

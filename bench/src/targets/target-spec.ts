@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 /** What the bench measures: Parley itself, or the bare Socket.IO relay it is compared with. */
 export type TargetKind = "parley" | "relay";
 
@@ -62,6 +63,58 @@ export function readProcessStats(connections: number, gc = false): ProcessStats 
     cpuUserMs: cpu.user / 1000,
     cpuSystemMs: cpu.system / 1000,
     connections,
+  };
+}
+
+/**
+ * What held a target's event loop since the last reset: how late a
+ * timer due every 10 ms ran (`monitorEventLoopDelay`) and V8's garbage
+ * collection pauses. A step's p99 that the server's loop stalled for shows
+ * here; one that it did not points elsewhere (the database, the generator).
+ */
+export interface Stalls {
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+  gcPauses: number;
+  gcPauseMaxMs: number;
+  gcPauseTotalMs: number;
+}
+
+const LOOP_RESOLUTION_MS = 10;
+
+/**
+ * Watches this process's event loop and garbage collections; `read` gives
+ * what happened since the last reset (the loop from the watch's first timer
+ * run after it, at most 10 ms later).
+ */
+export function watchStalls(): { read(reset: boolean): Stalls } {
+  const delay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  delay.enable();
+  // The histogram holds the time between its timer's runs: the resolution, plus however long the loop was held.
+  const held = (ns: number) => (delay.count > 0 ? Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS) : 0);
+  let gc = { pauses: 0, max: 0, total: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.pauses += 1;
+      gc.total += entry.duration;
+      gc.max = Math.max(gc.max, entry.duration);
+    }
+  }).observe({ entryTypes: ["gc"] });
+  return {
+    read(reset) {
+      const stalls: Stalls = {
+        loopDelayP99Ms: held(delay.percentile(99)),
+        loopDelayMaxMs: held(delay.max),
+        gcPauses: gc.pauses,
+        gcPauseMaxMs: gc.max,
+        gcPauseTotalMs: gc.total,
+      };
+      if (reset) {
+        delay.reset();
+        gc = { pauses: 0, max: 0, total: 0 };
+      }
+      return stalls;
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { spawnChild, stopChild } from "../process/children.js";
 import type { RpcClient } from "../process/rpc.js";
-import type { ProcessStats, TargetSpec } from "./target-spec.js";
+import type { ProcessStats, Stalls, TargetSpec } from "./target-spec.js";
 
 const TARGET_MODULE = fileURLToPath(new URL("./target-main.js", import.meta.url));
 
@@ -19,6 +19,8 @@ export interface Target {
   stats(gc?: boolean): Promise<ProcessStats>;
   /** The same per node, in the order of `urls`. */
   nodeStats(gc?: boolean): Promise<ProcessStats[]>;
+  /** What stalled the target's event loop since the last reset (the worst node's, with several); `reset` starts anew. */
+  stalls(reset?: boolean): Promise<Stalls>;
   /** Starts V8's sampling profiler inside the target. */
   profileStart(): Promise<void>;
   /** Stops it and writes the `.cpuprofile` to `file`. */
@@ -61,6 +63,7 @@ export async function startTarget(spec: TargetSpec, options: StartTargetOptions 
     pid: rpc.child.pid ?? 0,
     stats,
     nodeStats: async (gc = false) => [await stats(gc)],
+    stalls: (reset = false) => rpc.call<Stalls>("stalls", { reset }, 10_000),
     profileStart: async () => {
       await rpc.call("profileStart", {}, 10_000);
     },
@@ -102,6 +105,17 @@ export function combineTargets(nodes: Target[]): Target {
         cpuUserMs: sum((s) => s.cpuUserMs),
         cpuSystemMs: sum((s) => s.cpuSystemMs),
         connections: sum((s) => s.connections),
+      };
+    },
+    stalls: async (reset = false) => {
+      const all = await Promise.all(nodes.map((n) => n.stalls(reset)));
+      const most = (f: (s: Stalls) => number) => Math.max(...all.map(f));
+      return {
+        loopDelayP99Ms: most((s) => s.loopDelayP99Ms),
+        loopDelayMaxMs: most((s) => s.loopDelayMaxMs),
+        gcPauses: all.reduce((a, s) => a + s.gcPauses, 0),
+        gcPauseMaxMs: most((s) => s.gcPauseMaxMs),
+        gcPauseTotalMs: most((s) => s.gcPauseTotalMs),
       };
     },
     profileStart: () => first.profileStart(),
