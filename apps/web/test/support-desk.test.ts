@@ -50,6 +50,13 @@ describe.skipIf(skip !== null)("the web app in Chromium: the support desk", () =
     }
     await screenshot(olivia.page, "support-desk");
 
+    // A tab's badge counts its conversations, as many as its rows, and stands out while some are unread.
+    const rows = await olivia.page.getByRole("option").count();
+    const allBadge = olivia.page.locator("#desk-tab-all .tab-count");
+    expect(await allBadge.textContent()).toBe(String(rows));
+    expect(await allBadge.getAttribute("data-unread")).toBe("true");
+    expect(await olivia.page.locator("#desk-tab-all-count").textContent()).toMatch(new RegExp(`^${rows} conversations?, [1-9]\\d* unread$`));
+
     // Olivia answers; she becomes the conversation's operator.
     await olivia.page.getByRole("option").filter({ hasText: visitorName }).click();
     const oliviaLog = olivia.page.getByRole("log", { name: "Messages" });

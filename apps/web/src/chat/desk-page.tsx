@@ -96,7 +96,8 @@ export function DeskPage({ conversationId }: { conversationId: string | null }) 
   const [details, setDetails] = useState(false);
   const filter = (c: ConversationSummary) => inTab(c, tab, me) && c.status === status;
   const count = (t: Tab) => conversations.filter((c) => inTab(c, t, me) && c.status === status).length;
-  const unread = (t: Tab) => conversations.filter((c) => inTab(c, t, me) && c.status === status).reduce((n, c) => n + c.unreadCount, 0);
+  /** Conversations of the tab with messages the operator has not read. */
+  const unread = (t: Tab) => conversations.filter((c) => inTab(c, t, me) && c.status === status && c.unreadCount > 0).length;
   const summary = conversations.find((c) => c.id === conversationId);
 
   const onTabKey = (e: KeyboardEvent<HTMLButtonElement>, index: number) => {
@@ -138,7 +139,9 @@ export function DeskPage({ conversationId }: { conversationId: string | null }) 
         </div>
         <div className="tabs" role="tablist" aria-label="Conversations to show">
           {TABS.map((t, index) => {
-            const n = unread(t.id);
+            // The badge counts the tab's conversations, always; it stands out while any of them has unread messages.
+            const n = count(t.id);
+            const waiting = unread(t.id);
             return (
               <button
                 key={t.id}
@@ -155,11 +158,12 @@ export function DeskPage({ conversationId }: { conversationId: string | null }) 
                 onKeyDown={(e) => onTabKey(e, index)}
               >
                 {t.label}
-                <span className="tab-count" data-unread={n > 0} aria-hidden="true">
-                  {n > 0 ? badge(n) : count(t.id)}
+                <span className="tab-count" data-unread={waiting > 0} aria-hidden="true">
+                  {badge(n)}
                 </span>
                 <span id={`desk-tab-${t.id}-count`} className="sr-only">
-                  {n > 0 ? `${n} unread` : `${count(t.id)} conversations`}
+                  {`${n} ${n === 1 ? "conversation" : "conversations"}`}
+                  {waiting > 0 ? `, ${waiting} unread` : ""}
                 </span>
               </button>
             );
