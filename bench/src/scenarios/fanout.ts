@@ -47,7 +47,7 @@ export interface FanoutStep {
   /** PostgreSQL backends serving Parley, % of a core (null on SQLite and the relay). */
   databaseCpu: number | null;
   generatorCpu: number;
-  /** How late the server's timers ran during the step (its event loop held), and its GC pauses; the worst node's. */
+  /** How long the server's event loop was held during the step, and its GC pauses (see `Target.stalls`). */
   loopDelayP99: number;
   loopDelayMax: number;
   gcPauses: number;

@@ -19,7 +19,11 @@ export interface Target {
   stats(gc?: boolean): Promise<ProcessStats>;
   /** The same per node, in the order of `urls`. */
   nodeStats(gc?: boolean): Promise<ProcessStats[]>;
-  /** What stalled the target's event loop since the last reset (the worst node's, with several); `reset` starts anew. */
+  /**
+   * What stalled the target's event loop since the last reset; `reset` starts
+   * anew. With several nodes, the longest delays and pauses of any node, and
+   * the pauses' count and time summed over them.
+   */
   stalls(reset?: boolean): Promise<Stalls>;
   /** Starts V8's sampling profiler inside the target. */
   profileStart(): Promise<void>;
@@ -115,7 +119,7 @@ export function combineTargets(nodes: Target[]): Target {
         loopDelayMaxMs: most((s) => s.loopDelayMaxMs),
         gcPauses: all.reduce((a, s) => a + s.gcPauses, 0),
         gcPauseMaxMs: most((s) => s.gcPauseMaxMs),
-        gcPauseTotalMs: most((s) => s.gcPauseTotalMs),
+        gcPauseTotalMs: all.reduce((a, s) => a + s.gcPauseTotalMs, 0),
       };
     },
     profileStart: () => first.profileStart(),

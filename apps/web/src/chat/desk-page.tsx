@@ -94,10 +94,11 @@ export function DeskPage({ conversationId }: { conversationId: string | null }) 
   const [tab, setTab] = useState<Tab>("mine");
   const [status, setStatus] = useState<StatusFilter>("open");
   const [details, setDetails] = useState(false);
-  const filter = (c: ConversationSummary) => inTab(c, tab, me) && c.status === status;
-  const count = (t: Tab) => conversations.filter((c) => inTab(c, t, me) && c.status === status).length;
+  const shown = (c: ConversationSummary, t: Tab) => inTab(c, t, me) && c.status === status;
+  const filter = (c: ConversationSummary) => shown(c, tab);
+  const count = (t: Tab) => conversations.filter((c) => shown(c, t)).length;
   /** Conversations of the tab with messages the operator has not read. */
-  const unread = (t: Tab) => conversations.filter((c) => inTab(c, t, me) && c.status === status && c.unreadCount > 0).length;
+  const unread = (t: Tab) => conversations.filter((c) => shown(c, t) && c.unreadCount > 0).length;
   const summary = conversations.find((c) => c.id === conversationId);
 
   const onTabKey = (e: KeyboardEvent<HTMLButtonElement>, index: number) => {

@@ -251,8 +251,8 @@ type ConversationColumns = { [K in (typeof CONVERSATION_COLUMNS)[number] as `c_$
 /**
  * A row of the append: what the database decided (the message's `seq`,
  * the member ids, the conversation) and the id it is matched by. The rest
- * of the message is what the send gave, so it is not read back: about a
- * fifth of Node's CPU per send went to parsing those columns.
+ * of the message is what the send gave, so it is not read back: parsing
+ * those columns was about a fifth of the Node CPU a send's storage took.
  */
 type AppendedRow = { id: string; seq: number; member_ids: string[] | null } & ConversationColumns;
 
