@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CommitGroup } from "../src/storage/commit-group.js";
 import { openStorage } from "../src/storage/database.js";
 import type { Database } from "../src/storage/schema.js";
+import { SqliteWal } from "../src/storage/sqlite-wal.js";
+import { isUnavailable } from "../src/storage/storage-errors.js";
 import { backends } from "./support/backends.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -42,6 +44,101 @@ describe("group commit on SQLite", () => {
       expect(transactions[1]).not.toBe(transactions[0]);
       const { rows } = await sql<{ n: number }>`select n from notes order by n`.execute(storage.db);
       expect(rows.map((r) => r.n)).toEqual([0, 1, 2, 3, 4, 5]);
+    } finally {
+      await storage.destroy();
+    }
+  });
+});
+
+describe("group commit on SQLite, flushed off the event loop", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "parley-wal-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A flush of the WAL that waits until the test lets it go, counting the flushes. */
+  function heldFlush() {
+    const state = { started: 0, release: () => {} };
+    let gate = new Promise<void>((resolve) => (state.release = resolve));
+    return {
+      state,
+      sync: async (handle: { datasync(): Promise<void> }) => {
+        state.started += 1;
+        await gate;
+        await handle.datasync();
+      },
+      reopen: () => (gate = new Promise<void>((resolve) => (state.release = resolve))),
+    };
+  }
+
+  const settled = async (promise: Promise<unknown>) => Promise.race([promise.then(() => "settled"), sleep(30).then(() => "pending")]);
+
+  it("answers a group only once the flush after its commit has finished, while the next group commits meanwhile", async () => {
+    const file = path.join(dir, "held.sqlite");
+    const storage = openStorage(`sqlite:${file}`);
+    try {
+      const sqlite = storage.sqlite!;
+      await sql`create table notes (n integer)`.execute(storage.db);
+      const flush = heldFlush();
+      const wal = new SqliteWal(sqlite, file, { sync: flush.sync });
+      const group = new CommitGroup(storage.db, "sqlite", { intervalMs: 0, wal });
+      const handles: Array<Kysely<Database> | Transaction<Database>> = [];
+      const write = (n: number) =>
+        group.run(async (db) => {
+          handles.push(db);
+          await sql`insert into notes values (${n})`.execute(db);
+          return n;
+        });
+      const notes = () => (sqlite.prepare("select n from notes order by n").all() as Array<{ n: number }>).map((r) => r.n);
+
+      const first = [write(1), write(2)];
+      await sleep(20);
+      // Committed, in one transaction, and the connection is back to flushing its other commits itself...
+      expect(notes()).toEqual([1, 2]);
+      expect(handles[0]).toBe(handles[1]);
+      expect(sqlite.pragma("synchronous", { simple: true })).toBe(2);
+      expect(sqlite.inTransaction).toBe(false);
+      // ...but not answered while its flush is under way.
+      expect(flush.state.started).toBe(1);
+      expect(await settled(Promise.all(first))).toBe("pending");
+
+      // The next group runs and commits meanwhile; its flush waits for the one under way.
+      const second = write(3);
+      await sleep(20);
+      expect(notes()).toEqual([1, 2, 3]);
+      expect(flush.state.started).toBe(1);
+
+      const answered: number[] = [];
+      for (const p of [...first, second]) void p.then((n) => answered.push(n));
+      const release = flush.state.release;
+      flush.reopen();
+      release();
+      expect(await Promise.all(first)).toEqual([1, 2]);
+      // The second flush started after the first ended, for the group committed meanwhile.
+      await sleep(20);
+      expect(flush.state.started).toBe(2);
+      expect(await settled(second)).toBe("pending");
+      flush.state.release();
+      expect(await second).toBe(3);
+      expect(answered).toEqual([1, 2, 3]);
+    } finally {
+      await storage.destroy();
+    }
+  });
+
+  it("answers every write of a group whose flush failed with an unavailable error", async () => {
+    const file = path.join(dir, "failing.sqlite");
+    const storage = openStorage(`sqlite:${file}`);
+    try {
+      await sql`create table notes (n integer)`.execute(storage.db);
+      const wal = new SqliteWal(storage.sqlite!, file, {
+        sync: async () => {
+          throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+        },
+      });
+      const group = new CommitGroup(storage.db, "sqlite", { intervalMs: 0, wal });
+      const results = await Promise.allSettled([1, 2].map((n) => group.run((db) => sql`insert into notes values (${n})`.execute(db))));
+      expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+      expect(results.every((r) => r.status === "rejected" && isUnavailable(r.reason))).toBe(true);
+      expect(storage.sqlite!.pragma("synchronous", { simple: true })).toBe(2);
     } finally {
       await storage.destroy();
     }

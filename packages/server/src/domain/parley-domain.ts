@@ -36,7 +36,7 @@ export interface DomainServices {
 
 export function createDomain(storage: Storage, config: Config, services: DomainServices): ParleyDomain {
   const events = new DomainEvents();
-  const group = new CommitGroup(storage.batchDb, storage.dialect);
+  const group = new CommitGroup(storage.batchDb, storage.dialect, { wal: storage.sqliteWal });
   const uow = new UnitOfWork(storage, events, services.recorder, group);
   const users = new UserDirectory(storage, group);
   const uploads = new UploadService(storage, new FileStore(config.uploadsDir), config);

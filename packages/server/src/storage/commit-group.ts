@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from "kysely";
 import pg from "pg";
 import { isStalePlan, type DialectName } from "./database.js";
 import type { Database } from "./schema.js";
+import type { SqliteWal } from "./sqlite-wal.js";
 
 /**
  * A piece of writing that can share its transaction with others. It gets the
@@ -22,8 +23,9 @@ const MAX_GROUP = 128;
 
 /**
  * Shortest time between the starts of two groups on SQLite. A commit there
- * flushes the WAL to disk on the event loop (about 0.25 ms here, half of it
- * CPU) and commits are otherwise quick, so without a pause every send that
+ * used to flush the WAL to disk on the event loop (about 0.25 ms here, half
+ * of it CPU; since then the flush runs on the thread pool, see `SqliteWal`)
+ * and commits are otherwise quick, so without a pause every send that
  * arrived during the last commit, about one at a few thousand a second,
  * made a group of its own: profiled at 2,500 sends a second, 47 % of the
  * event loop went to commits. With the pause a busy server commits at most
@@ -60,15 +62,22 @@ export class CommitGroup {
   readonly #together: boolean;
   readonly #queue: Queued[] = [];
   readonly #interval: number;
+  readonly #wal: SqliteWal | null;
   #busy = false;
   #scheduled = false;
   #lastStart = -Infinity;
   #paused: NodeJS.Timeout | null = null;
 
-  constructor(db: Kysely<Database>, dialect: DialectName, options: { intervalMs?: number } = {}) {
+  /**
+   * `wal` (SQLite with a file): groups commit through it, so that a group's
+   * wait for the disk runs off the event loop while the next group gathers
+   * and runs; each unit still resolves only once its commit is on disk.
+   */
+  constructor(db: Kysely<Database>, dialect: DialectName, options: { intervalMs?: number; wal?: SqliteWal | null } = {}) {
     this.#db = db;
     this.#together = dialect === "postgres";
     this.#interval = options.intervalMs ?? (dialect === "sqlite" ? SQLITE_COMMIT_INTERVAL_MS : 0);
+    this.#wal = dialect === "sqlite" ? (options.wal ?? null) : null;
   }
 
   /**
@@ -149,6 +158,7 @@ export class CommitGroup {
   }
 
   async #commit(group: Queued[]): Promise<void> {
+    if (this.#wal) return this.#commitThroughWal(group, this.#wal);
     if (this.#together && group.every((item) => item.oneStatement)) return this.#statements(group);
     if (group.length === 1) return this.#alone(group[0]!);
     let values: unknown[];
@@ -169,5 +179,38 @@ export class CommitGroup {
       return;
     }
     group.forEach((item, i) => item.resolve(values[i]));
+  }
+
+  /**
+   * SQLite: the group's units run in one transaction on the connection, which
+   * commits without waiting for the disk; this resolves then, so that the
+   * next group can start, and each unit resolves once the flush that follows
+   * the commit has finished (or rejects with the flush's error).
+   */
+  async #commitThroughWal(group: Queued[], wal: SqliteWal): Promise<void> {
+    let committed: { values: unknown[]; durable: Promise<void> };
+    try {
+      committed = await this.#db.connection().execute(async (conn) => {
+        wal.begin();
+        try {
+          const values: unknown[] = [];
+          for (const item of group) values.push(await item.work(conn));
+          return { values, durable: wal.commit() };
+        } catch (err) {
+          wal.rollback();
+          throw err;
+        }
+      });
+    } catch {
+      // Alone, each commits with its own flush, on the loop: after the groups
+      // before it are on disk and answered, so that answers keep their order.
+      await wal.flush().catch(() => {});
+      for (const item of group) await this.#alone(item);
+      return;
+    }
+    committed.durable.then(
+      () => group.forEach((item, i) => item.resolve(committed.values[i])),
+      (err: unknown) => group.forEach((item) => item.reject(err)),
+    );
   }
 }

@@ -7,6 +7,7 @@ import pg from "pg";
 import type { Database } from "./schema.js";
 import { SERVING_AUTOCHECKPOINT_PAGES, startSqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { preparedStatement, STATEMENT_CACHE_SIZE } from "./sqlite-statements.js";
+import { SqliteWal } from "./sqlite-wal.js";
 
 export { preparedStatement } from "./sqlite-statements.js";
 
@@ -36,6 +37,12 @@ export interface Storage {
    * connection. `null` on PostgreSQL.
    */
   readonly sqlite: SqliteDatabase.Database | null;
+  /**
+   * On SQLite with a file, commits whose flush to disk runs off the event
+   * loop (see {@link SqliteWal}): the group commit's. `null` for an
+   * in-memory database and on PostgreSQL.
+   */
+  readonly sqliteWal: SqliteWal | null;
   /** Closes every connection. */
   destroy(): Promise<void>;
 }
@@ -205,13 +212,16 @@ export function openStorage(url: string, options: OpenStorageOptions = {}): Stor
     sqlite.pragma("busy_timeout = 5000");
     const checkpointer = file === ":memory:" ? null : startSqliteCheckpointer(file);
     if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${SERVING_AUTOCHECKPOINT_PAGES}`);
+    const wal = file === ":memory:" ? null : new SqliteWal(sqlite, path.resolve(file));
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return {
       db,
       batchDb: db,
       dialect: "sqlite",
       sqlite,
+      sqliteWal: wal,
       destroy: async () => {
+        await wal?.close();
         await checkpointer?.stop();
         await db.destroy();
       },
@@ -224,6 +234,7 @@ export function openStorage(url: string, options: OpenStorageOptions = {}): Stor
     batchDb,
     dialect: "postgres",
     sqlite: null,
+    sqliteWal: null,
     destroy: async () => {
       await Promise.all([db.destroy(), batchDb.destroy()]);
     },

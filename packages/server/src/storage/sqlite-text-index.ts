@@ -24,10 +24,15 @@ export async function indexPendingText(storage: Storage): Promise<void> {
   await storage.db.connection().execute(async () => {
     const { pending } = preparedStatement(sqlite, ANY_PENDING_SQL).get() as { pending: number };
     if (!pending) return;
-    sqlite.transaction(() => {
+    const index = sqlite.transaction(() => {
       preparedStatement(sqlite, INDEX_PENDING_SQL).run();
       preparedStatement(sqlite, CLEAR_PENDING_SQL).run();
-    })();
+    });
+    // The index is derived data and needs no flush of its own: a crash that
+    // loses this transaction loses it whole, and the pending rows are indexed
+    // again. The next durable commit (or checkpoint) takes it to disk.
+    if (storage.sqliteWal) storage.sqliteWal.withoutSync(() => index());
+    else index();
   });
 }
 

@@ -20,6 +20,9 @@ const CONNECTION_CODES = new Set([
   "SQLITE_IOERR",
   "SQLITE_FULL",
   "SQLITE_CANTOPEN",
+  // A flush of SQLite's WAL that failed (see SqliteWal).
+  "EIO",
+  "ENOSPC",
 ]);
 
 /** True when `err` means the database cannot be reached or used right now. */
