@@ -113,3 +113,27 @@ export async function seedHistory(db: FreshDatabase, options: SeedOptions): Prom
   }
   return { messages: options.messages, elapsedMs: performance.now() - started };
 }
+
+/**
+ * Waits until Parley's search index has taken every message the seed loaded
+ * (SQLite indexes new text after its commit, a batch at a time, see
+ * `sqlite-text-index.ts`; PostgreSQL indexes each row as it is written, so
+ * there is nothing to wait for and this resolves to null). Resolves to the
+ * time it found none waiting, in ms since `since` (a `performance.now()`);
+ * throws after waiting `timeoutMs`.
+ */
+export async function waitForSearchIndex(db: FreshDatabase, since: number, timeoutMs: number): Promise<number | null> {
+  if (db.kind !== "sqlite" || !db.file) return null;
+  const started = performance.now();
+  const sqlite = new SqliteDatabase(db.file, { readonly: true });
+  try {
+    const waiting = sqlite.prepare("select exists (select 1 from messages_fts_pending) as waiting");
+    while ((waiting.get() as { waiting: number }).waiting) {
+      if (performance.now() - started > timeoutMs) throw new Error(`the search index had not caught up after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return performance.now() - since;
+  } finally {
+    sqlite.close();
+  }
+}
