@@ -6,8 +6,10 @@ export const TEXT_INDEX_INTERVAL_MS = 100;
 
 /**
  * Most messages one transaction of the index takes. Indexing runs on the
- * event loop, about 10 to 20 µs a message: a thousand hold it some 10 to 20
- * ms. A busy server has a few hundred waiting at each interval; a backlog
+ * event loop, about 2 µs a message and more when FTS5 merges its segments:
+ * over a backlog of 200,000 messages a batch of a thousand held the loop
+ * for at most 13 to 23 ms. A busy server has a few hundred waiting at each
+ * interval; a backlog
  * (messages loaded through SQL, a server that was stopped mid-stream) is
  * indexed a batch at a time, other work running between batches.
  */

@@ -17,10 +17,11 @@ const datasync: SyncFile = (handle) => handle.datasync();
  * of the server for the flush, usually a fraction of a millisecond, but on
  * this kind of virtual disk one flush in a few thousand takes 20 to 60 ms.
  *
- * `begin` and `commit` run a transaction with `synchronous = NORMAL` (the frames are
- * written, not flushed; everything else about WAL mode, its checkpoints and
- * recovery, is as with FULL) and then flushes the WAL file with `fdatasync`
- * on libuv's thread pool, the very flush FULL would have done. Its promise
+ * `begin` and `commit` run a transaction with `synchronous = NORMAL` (the
+ * frames are written, not flushed; everything else about WAL mode, its
+ * checkpoints and recovery, is as with FULL), and `commit` then flushes the
+ * WAL file with `fdatasync` on libuv's thread pool, the very flush FULL
+ * would have done. Its promise
  * settles once that flush has finished: that is when the transaction is as
  * durable as a FULL commit, and only then may it be acknowledged. The loop
  * meanwhile reads sockets, runs the next transaction and answers reads.
