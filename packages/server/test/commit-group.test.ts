@@ -74,11 +74,12 @@ describe("group commit on SQLite, flushed off the event loop", () => {
   it("answers a group only once the flush after its commit has finished, while the next group commits meanwhile", async () => {
     const file = path.join(dir, "held.sqlite");
     const storage = openStorage(`sqlite:${file}`);
+    let wal: SqliteWal | undefined;
     try {
       const sqlite = storage.sqlite!;
       await sql`create table notes (n integer)`.execute(storage.db);
       const flush = heldFlush();
-      const wal = new SqliteWal(sqlite, file, { sync: flush.sync });
+      wal = new SqliteWal(sqlite, file, { sync: flush.sync });
       const group = new CommitGroup(storage.db, "sqlite", { intervalMs: 0, wal });
       const handles: Array<Kysely<Database> | Transaction<Database>> = [];
       const write = (n: number) =>
@@ -120,6 +121,7 @@ describe("group commit on SQLite, flushed off the event loop", () => {
       expect(await second).toBe(3);
       expect(answered).toEqual([1, 2, 3]);
     } finally {
+      await wal?.close();
       await storage.destroy();
     }
   });
@@ -127,9 +129,10 @@ describe("group commit on SQLite, flushed off the event loop", () => {
   it("answers every write of a group whose flush failed with an unavailable error", async () => {
     const file = path.join(dir, "failing.sqlite");
     const storage = openStorage(`sqlite:${file}`);
+    let wal: SqliteWal | undefined;
     try {
       await sql`create table notes (n integer)`.execute(storage.db);
-      const wal = new SqliteWal(storage.sqlite!, file, {
+      wal = new SqliteWal(storage.sqlite!, file, {
         sync: async () => {
           throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
         },
@@ -140,6 +143,7 @@ describe("group commit on SQLite, flushed off the event loop", () => {
       expect(results.every((r) => r.status === "rejected" && isUnavailable(r.reason))).toBe(true);
       expect(storage.sqlite!.pragma("synchronous", { simple: true })).toBe(2);
     } finally {
+      await wal?.close();
       await storage.destroy();
     }
   });
