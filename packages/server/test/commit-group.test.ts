@@ -1,10 +1,14 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import SqliteDatabase from "better-sqlite3";
 import { sql, type Kysely, type Transaction } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
+import type { Conversation } from "@parley/protocol";
+import { DomainEvents, type DomainEvent } from "../src/domain/domain-events.js";
+import { UnitOfWork } from "../src/domain/unit-of-work.js";
 import { CommitGroup } from "../src/storage/commit-group.js";
-import { openStorage } from "../src/storage/database.js";
+import { openStorage, type Storage } from "../src/storage/database.js";
 import type { Database } from "../src/storage/schema.js";
 import { SqliteWal } from "../src/storage/sqlite-wal.js";
 import { isUnavailable } from "../src/storage/storage-errors.js";
@@ -126,25 +130,109 @@ describe("group commit on SQLite, flushed off the event loop", () => {
     }
   });
 
-  it("answers every write of a group whose flush failed with an unavailable error", async () => {
+  it("answers every write of a group whose flush failed, and every write after it, with an unavailable error", async () => {
     const file = path.join(dir, "failing.sqlite");
     const storage = openStorage(`sqlite:${file}`);
     let wal: SqliteWal | undefined;
     try {
       await sql`create table notes (n integer)`.execute(storage.db);
+      // The first flush fails; the disk would report the next ones as fine.
+      let flushes = 0;
       wal = new SqliteWal(storage.sqlite!, file, {
-        sync: async () => {
-          throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+        sync: async (handle) => {
+          flushes += 1;
+          if (flushes === 1) throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+          await handle.datasync();
         },
       });
       const group = new CommitGroup(storage.db, "sqlite", { intervalMs: 0, wal });
-      const results = await Promise.allSettled([1, 2].map((n) => group.run((db) => sql`insert into notes values (${n})`.execute(db))));
+      const write = (n: number) => group.run((db) => sql`insert into notes values (${n})`.execute(db));
+      const results = await Promise.allSettled([1, 2].map(write));
       expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
       expect(results.every((r) => r.status === "rejected" && isUnavailable(r.reason))).toBe(true);
       expect(storage.sqlite!.pragma("synchronous", { simple: true })).toBe(2);
+      // What was written before the failed flush may never reach the disk, so
+      // nothing written after it is acknowledged either.
+      const later = await Promise.allSettled([write(3)]);
+      expect(later[0]!.status).toBe("rejected");
+      expect(isUnavailable((later[0] as PromiseRejectedResult).reason)).toBe(true);
+      expect(flushes).toBe(1);
     } finally {
       await wal?.close();
       await storage.destroy();
+    }
+  });
+});
+
+describe("a database file reached through a symbolic link", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "parley-link-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("flushes the log SQLite keeps beside the file the link leads to", async () => {
+    mkdirSync(path.join(dir, "real"));
+    const real = path.join(dir, "real", "parley.db");
+    new SqliteDatabase(real).close();
+    symlinkSync(real, path.join(dir, "parley.db"));
+    const storage = openStorage(`sqlite:${path.join(dir, "parley.db")}`);
+    try {
+      await sql`create table notes (n integer)`.execute(storage.db);
+      const group = new CommitGroup(storage.db, "sqlite", { intervalMs: 0, wal: storage.sqliteWal });
+      expect(await group.run(async (db) => (await sql`insert into notes values (1)`.execute(db), 1))).toBe(1);
+      expect(existsSync(path.join(dir, "real", "parley.db-wal"))).toBe(true);
+    } finally {
+      await storage.destroy();
+    }
+  });
+});
+
+describe("events of a transaction SQLite flushed itself, beside groups flushed off the loop", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "parley-order-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("announces a later write after the group committed before it, whose flush was still under way", async () => {
+    const file = path.join(dir, "order.sqlite");
+    const opened = openStorage(`sqlite:${file}`);
+    let gateOpen = () => {};
+    const gate = new Promise<void>((resolve) => (gateOpen = resolve));
+    const wal = new SqliteWal(opened.sqlite!, file, {
+      sync: async (handle) => {
+        await gate;
+        await handle.datasync();
+      },
+    });
+    const storage: Storage = { ...opened, sqliteWal: wal };
+    try {
+      await sql`create table notes (n integer)`.execute(storage.db);
+      const events = new DomainEvents();
+      const heard: string[] = [];
+      events.subscribe((event) => heard.push(event.type === "conversation.updated" ? String(event.conversation.title) : event.type));
+      const uow = new UnitOfWork(storage, events, { writes: false, record: async () => {} }, new CommitGroup(storage.db, "sqlite", { intervalMs: 0, wal }));
+      const announce = (title: string): DomainEvent => ({
+        type: "conversation.updated",
+        conversation: { title } as Conversation,
+        audience: { userIds: [], watchers: false, operators: false },
+      });
+
+      // A grouped write (a send) commits; its flush is held.
+      const send = uow.runGrouped(async (db, emit) => {
+        await sql`insert into notes values (1)`.execute(db);
+        emit(announce("first"));
+      });
+      await sleep(20);
+      // A write of its own (an edit, a member leaving) commits with SQLite's own flush meanwhile.
+      const edit = uow.run(async (trx, emit) => {
+        await sql`insert into notes values (2)`.execute(trx);
+        emit(announce("second"));
+      });
+      await sleep(20);
+      expect(heard).toEqual([]);
+      gateOpen();
+      await Promise.all([send, edit]);
+      expect(heard).toEqual(["first", "second"]);
+    } finally {
+      gateOpen();
+      await wal.close();
+      await opened.destroy();
     }
   });
 });

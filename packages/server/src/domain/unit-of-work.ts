@@ -45,6 +45,10 @@ export class UnitOfWork {
       if (pending.length > 0) await this.#recorder.record(trx, pending);
       return value;
     });
+    // SQLite: sends committed just before this may still wait for their
+    // flush (see SqliteWal) and be announced after it; announce this after
+    // them, so that a conversation's events keep the order of their seqs.
+    if (pending.length > 0 && this.#storage.sqliteWal) await this.#storage.sqliteWal.settled();
     for (const event of pending) this.#events.publish(event);
     return result;
   }

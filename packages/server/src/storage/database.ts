@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, realpathSync } from "node:fs";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, type PostgresPool, type PostgresPoolClient, type SqliteDialectConfig } from "kysely";
@@ -212,7 +212,8 @@ export function openStorage(url: string, options: OpenStorageOptions = {}): Stor
     sqlite.pragma("busy_timeout = 5000");
     const checkpointer = file === ":memory:" ? null : startSqliteCheckpointer(file);
     if (checkpointer) sqlite.pragma(`wal_autocheckpoint = ${SERVING_AUTOCHECKPOINT_PAGES}`);
-    const wal = file === ":memory:" ? null : new SqliteWal(sqlite, path.resolve(file));
+    // SQLite keeps the WAL beside the file a symbolic link leads to.
+    const wal = file === ":memory:" ? null : new SqliteWal(sqlite, realpathSync(file));
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return {
       db,

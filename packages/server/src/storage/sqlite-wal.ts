@@ -41,6 +41,14 @@ const datasync: SyncFile = (handle) => handle.datasync();
  *
  * The connection stays at FULL for everything else: only the transactions
  * run through `begin` and `commit`, or `withoutSync`, skip SQLite's own flush.
+ *
+ * A flush that fails leaves its transaction committed but maybe not on disk,
+ * and Linux reports such a failure once: a later flush can succeed although
+ * the frames before it never reached the disk. So after one failed flush
+ * every later one fails with the same error, and nothing more is
+ * acknowledged (the writes are answered `unavailable`) until the server is
+ * restarted and SQLite recovers the log from what is on disk, as
+ * PostgreSQL stops on a failed flush of its own log.
  */
 export class SqliteWal {
   readonly #sqlite: SqliteDatabase.Database;
@@ -52,6 +60,8 @@ export class SqliteWal {
   /** The flush that starts when the running one ends, shared by every commit made meanwhile. */
   #queued: Promise<void> | null = null;
   #closed = false;
+  /** The error of a flush that failed: every later flush fails with it. */
+  #failed: unknown = null;
 
   /** `file` is the database's path; its WAL is `<file>-wal`. */
   constructor(sqlite: SqliteDatabase.Database, file: string, options: { sync?: SyncFile } = {}) {
@@ -99,7 +109,14 @@ export class SqliteWal {
    */
   commit(): Promise<void> {
     preparedStatement(this.#sqlite, "commit").run();
-    this.#setSync(true);
+    // Committed: from here on this only fails through its promise, so that
+    // the caller never runs the transaction's work again.
+    try {
+      this.#setSync(true);
+    } catch (err) {
+      // Left at NORMAL, later commits would not be flushed by SQLite.
+      this.#failed ??= err;
+    }
     return this.flush();
   }
 
@@ -108,14 +125,28 @@ export class SqliteWal {
     try {
       if (this.#sqlite.inTransaction) preparedStatement(this.#sqlite, "rollback").run();
     } finally {
-      this.#setSync(true);
+      // Refused while a failed ROLLBACK left the transaction open; the
+      // ROLLBACK's own error is the one to report.
+      if (!this.#sqlite.inTransaction) this.#setSync(true);
     }
+  }
+
+  /**
+   * Resolves once the flushes under way or queued now have ended and the
+   * writes that waited for them have been answered: for a transaction that
+   * SQLite flushed itself, so that what it announces follows what the
+   * groups committed before it announce.
+   */
+  settled(): Promise<void> {
+    if (!this.#running && !this.#queued) return Promise.resolve();
+    return Promise.allSettled([this.#running, this.#queued]).then(() => new Promise<void>((resolve) => setImmediate(resolve)));
   }
 
   /** Resolves once every frame written to the WAL before this call is on disk. */
   flush(): Promise<void> {
     // Worded as Kysely words a destroyed driver, which counts as unavailable.
     if (this.#closed) return Promise.reject(new Error("the driver has already been destroyed"));
+    if (this.#failed) return Promise.reject(this.#failed);
     if (this.#queued) return this.#queued;
     if (!this.#running) return this.#start();
     const queued = this.#running.then(
@@ -149,6 +180,7 @@ export class SqliteWal {
   }
 
   async #flushOnce(): Promise<void> {
+    if (this.#failed) throw this.#failed;
     // The WAL exists once a transaction has been committed to it, and SQLite
     // keeps the same file (rewinding it after checkpoints) while any
     // connection to the database is open, as the serving one is.
@@ -156,6 +188,11 @@ export class SqliteWal {
       this.#handle = null;
       throw err;
     });
-    await this.#sync(await this.#handle);
+    try {
+      await this.#sync(await this.#handle);
+    } catch (err) {
+      this.#failed ??= err;
+      throw err;
+    }
   }
 }
