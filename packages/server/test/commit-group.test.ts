@@ -6,6 +6,7 @@ import { sql, type Kysely, type Transaction } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Conversation } from "@parley/protocol";
 import { DomainEvents, type DomainEvent } from "../src/domain/domain-events.js";
+import { toParleyError } from "../src/edge/to-parley-error.js";
 import { UnitOfWork } from "../src/domain/unit-of-work.js";
 import { CommitGroup } from "../src/storage/commit-group.js";
 import { openStorage, type Storage } from "../src/storage/database.js";
@@ -16,6 +17,33 @@ import { backends } from "./support/backends.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Writes `n` into `notes` through `group`, noting the transaction (or connection) each write ran on. */
+function noteWriter(group: CommitGroup) {
+  const handles: Array<Kysely<Database> | Transaction<Database>> = [];
+  const write = (n: number) =>
+    group.run(async (db) => {
+      handles.push(db);
+      await sql`insert into notes values (${n})`.execute(db);
+      return n;
+    });
+  return { write, handles };
+}
+
+/** A flush of the WAL that waits until the test lets it go, counting the flushes. */
+function heldFlush() {
+  const state = { started: 0, release: () => {} };
+  let gate = new Promise<void>((resolve) => (state.release = resolve));
+  return {
+    state,
+    sync: async (handle: { datasync(): Promise<void> }) => {
+      state.started += 1;
+      await gate;
+      await handle.datasync();
+    },
+    reopen: () => (gate = new Promise<void>((resolve) => (state.release = resolve))),
+  };
+}
+
 describe("group commit on SQLite", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "parley-group-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,14 +52,7 @@ describe("group commit on SQLite", () => {
     const storage = openStorage(`sqlite:${path.join(dir, "group.sqlite")}`);
     try {
       await sql`create table notes (n integer)`.execute(storage.db);
-      const group = new CommitGroup(storage.db, "sqlite", { intervalMs: 300 });
-      const transactions: Array<Kysely<Database> | Transaction<Database>> = [];
-      const write = (n: number) =>
-        group.run(async (trx) => {
-          transactions.push(trx);
-          await sql`insert into notes values (${n})`.execute(trx);
-          return n;
-        });
+      const { write, handles: transactions } = noteWriter(new CommitGroup(storage.db, "sqlite", { intervalMs: 300 }));
 
       // Nothing committed lately: the first write does not wait for the interval.
       const first = write(0);
@@ -58,21 +79,6 @@ describe("group commit on SQLite, flushed off the event loop", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "parley-wal-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** A flush of the WAL that waits until the test lets it go, counting the flushes. */
-  function heldFlush() {
-    const state = { started: 0, release: () => {} };
-    let gate = new Promise<void>((resolve) => (state.release = resolve));
-    return {
-      state,
-      sync: async (handle: { datasync(): Promise<void> }) => {
-        state.started += 1;
-        await gate;
-        await handle.datasync();
-      },
-      reopen: () => (gate = new Promise<void>((resolve) => (state.release = resolve))),
-    };
-  }
-
   const settled = async (promise: Promise<unknown>) => Promise.race([promise.then(() => "settled"), sleep(30).then(() => "pending")]);
 
   it("answers a group only once the flush after its commit has finished, while the next group commits meanwhile", async () => {
@@ -84,14 +90,7 @@ describe("group commit on SQLite, flushed off the event loop", () => {
       await sql`create table notes (n integer)`.execute(storage.db);
       const flush = heldFlush();
       wal = new SqliteWal(sqlite, file, { sync: flush.sync });
-      const group = new CommitGroup(storage.db, "sqlite", { intervalMs: 0, wal });
-      const handles: Array<Kysely<Database> | Transaction<Database>> = [];
-      const write = (n: number) =>
-        group.run(async (db) => {
-          handles.push(db);
-          await sql`insert into notes values (${n})`.execute(db);
-          return n;
-        });
+      const { write, handles } = noteWriter(new CommitGroup(storage.db, "sqlite", { intervalMs: 0, wal }));
       const notes = () => (sqlite.prepare("select n from notes order by n").all() as Array<{ n: number }>).map((r) => r.n);
 
       const first = [write(1), write(2)];
@@ -145,8 +144,7 @@ describe("group commit on SQLite, flushed off the event loop", () => {
           await handle.datasync();
         },
       });
-      const group = new CommitGroup(storage.db, "sqlite", { intervalMs: 0, wal });
-      const write = (n: number) => group.run((db) => sql`insert into notes values (${n})`.execute(db));
+      const { write } = noteWriter(new CommitGroup(storage.db, "sqlite", { intervalMs: 0, wal }));
       const results = await Promise.allSettled([1, 2].map(write));
       expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
       expect(results.every((r) => r.status === "rejected" && isUnavailable(r.reason))).toBe(true);
@@ -157,6 +155,9 @@ describe("group commit on SQLite, flushed off the event loop", () => {
       expect(later[0]!.status).toBe("rejected");
       expect(isUnavailable((later[0] as PromiseRejectedResult).reason)).toBe(true);
       expect(flushes).toBe(1);
+      // What an operator sees: the server is not ready, and the error is one to log.
+      expect(wal.failed).toMatchObject({ code: "EIO" });
+      expect(toParleyError((later[0] as PromiseRejectedResult).reason)).toMatchObject({ error: { code: "unavailable" }, unexpected: true });
     } finally {
       await wal?.close();
       await storage.destroy();
@@ -192,14 +193,8 @@ describe("events of a transaction SQLite flushed itself, beside groups flushed o
   it("announces a later write after the group committed before it, whose flush was still under way", async () => {
     const file = path.join(dir, "order.sqlite");
     const opened = openStorage(`sqlite:${file}`);
-    let gateOpen = () => {};
-    const gate = new Promise<void>((resolve) => (gateOpen = resolve));
-    const wal = new SqliteWal(opened.sqlite!, file, {
-      sync: async (handle) => {
-        await gate;
-        await handle.datasync();
-      },
-    });
+    const flush = heldFlush();
+    const wal = new SqliteWal(opened.sqlite!, file, { sync: flush.sync });
     const storage: Storage = { ...opened, sqliteWal: wal };
     try {
       await sql`create table notes (n integer)`.execute(storage.db);
@@ -226,11 +221,11 @@ describe("events of a transaction SQLite flushed itself, beside groups flushed o
       });
       await sleep(20);
       expect(heard).toEqual([]);
-      gateOpen();
+      flush.state.release();
       await Promise.all([send, edit]);
       expect(heard).toEqual(["first", "second"]);
     } finally {
-      gateOpen();
+      flush.state.release();
       await wal.close();
       await opened.destroy();
     }

@@ -1,18 +1,19 @@
 import { ZodError } from "zod";
 import { ParleyError } from "../domain/parley-error.js";
-import { isUnavailable } from "../storage/storage-errors.js";
+import { isDiskFailure, isUnavailable } from "../storage/storage-errors.js";
 
 /**
  * Any thrown value as the error a client should see: domain errors as they
  * are, validation failures as `invalid_argument`, a database that cannot be
  * reached as `unavailable`, anything else as `internal` (and `unexpected`
- * is set so the edge logs it).
+ * is set so the edge logs it, as for a failing disk).
  */
 export function toParleyError(err: unknown): { error: ParleyError; unexpected: boolean } {
   if (err instanceof ParleyError) return { error: err, unexpected: false };
   if (err instanceof ZodError) return { error: fromZod(err), unexpected: false };
   if (isUnavailable(err)) {
-    return { error: new ParleyError("unavailable", "The database is unavailable; try again shortly"), unexpected: false };
+    // A database that is away is expected now and then; a failing disk is logged.
+    return { error: new ParleyError("unavailable", "The database is unavailable; try again shortly"), unexpected: isDiskFailure(err) };
   }
   return { error: new ParleyError("internal", "Something went wrong on the server"), unexpected: true };
 }

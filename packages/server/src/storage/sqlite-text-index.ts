@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Storage } from "./database.js";
 import { preparedStatement } from "./sqlite-statements.js";
 
@@ -25,8 +26,6 @@ const BATCH_END_SQL =
 const INDEX_UP_TO_SQL =
   "insert into messages_fts (rowid, text) select m.rowid, m.text from messages_fts_pending p cross join messages m on m.rowid = p.message_rowid where p.message_rowid <= ?";
 const CLEAR_UP_TO_SQL = "delete from messages_fts_pending where message_rowid <= ?";
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * On SQLite, indexes the text of the messages stored since the last time

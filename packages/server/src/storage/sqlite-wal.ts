@@ -1,4 +1,5 @@
 import { open, type FileHandle } from "node:fs/promises";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type SqliteDatabase from "better-sqlite3";
 import { preparedStatement } from "./sqlite-statements.js";
 
@@ -139,7 +140,12 @@ export class SqliteWal {
    */
   settled(): Promise<void> {
     if (!this.#running && !this.#queued) return Promise.resolve();
-    return Promise.allSettled([this.#running, this.#queued]).then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+    return Promise.allSettled([this.#running, this.#queued]).then(() => nextTurn());
+  }
+
+  /** The error of the flush that failed, after which nothing more is acknowledged; null while none has. */
+  get failed(): unknown {
+    return this.#failed;
   }
 
   /** Resolves once every frame written to the WAL before this call is on disk. */

@@ -35,3 +35,12 @@ export function isUnavailable(err: unknown): boolean {
     message,
   );
 }
+
+const DISK_CODES = new Set(["EIO", "ENOSPC", "SQLITE_IOERR", "SQLITE_FULL"]);
+
+/** True when `err` is the disk failing or full: answered `unavailable`, but worth an operator's attention. */
+export function isDiskFailure(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && DISK_CODES.has(code);
+}

@@ -35,7 +35,11 @@ export function registerHealthRoutes(app: ParleyFastify, ctx: HttpContext): void
     },
     async (_request, reply) => {
       const checks: Record<string, () => Promise<void>> = {
-        database: async () => void (await sql`select 1`.execute(ctx.storage.db)),
+        database: async () => {
+          await sql`select 1`.execute(ctx.storage.db);
+          // SQLite: a failed flush of the log stops every acknowledgement until a restart (see SqliteWal).
+          if (ctx.storage.sqliteWal?.failed) throw new Error("a flush of the write-ahead log failed");
+        },
         ...ctx.readiness,
       };
       const results: Record<string, "ok" | "down"> = {};
