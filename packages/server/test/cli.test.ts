@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { jwtVerify } from "jose";
 import { io as connectSocket } from "socket.io-client";
@@ -99,6 +100,30 @@ describe.each(backends())("parley serve on $name", (backend) => {
       }
     } finally {
       await storage.destroy();
+    }
+  });
+
+  it("lets a script that embeds the server run on after `await server.close()` (SQLite), however little else is left running", async () => {
+    // An app's own script or test: start, stop, then carry on. Run a few
+    // times, as what kept the process alive used to be a matter of timing.
+    const cwd = mkdtempSync(path.join(tmpdir(), "parley-embed-"));
+    const index = pathToFileURL(path.resolve(import.meta.dirname, "../dist/index.js")).href;
+    const script = `
+      import { createParleyServer, loadConfig } from ${JSON.stringify(index)};
+      const config = loadConfig({ env: { PARLEY_DATABASE_URL: "sqlite:" + process.argv[2], PARLEY_JWT_SECRET: ${JSON.stringify(secret)}, PARLEY_API_KEY: "${"k".repeat(32)}", PARLEY_PORT: "0" } });
+      const server = await createParleyServer(config, { logger: { level: "warn" } });
+      await server.listen();
+      await server.close();
+      console.log("after close");`;
+    const scriptFile = path.join(cwd, "embed.mjs");
+    writeFileSync(scriptFile, script);
+    for (let i = 0; i < 3; i++) {
+      const file = path.join(cwd, `embedded-${i}.db`);
+      const { stdout, stderr } = await run(process.execPath, [scriptFile, file], { cwd, env: { PATH: process.env.PATH ?? "" } }).catch(
+        (err: { code: number; stdout: string; stderr: string }) => ({ stdout: `exit ${err.code} ${err.stdout}`, stderr: err.stderr }),
+      );
+      expect({ stdout, stderr }).toEqual({ stdout: "after close\n", stderr: "" });
+      expect(existsSync(`${file}-wal`), "the database was closed cleanly").toBe(false);
     }
   });
 });

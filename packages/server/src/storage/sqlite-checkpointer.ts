@@ -55,6 +55,10 @@ export function startSqliteCheckpointer(file: string): SqliteCheckpointer {
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   return {
     stop: async () => {
+      // Held while it stops: unreferenced, a process with nothing else
+      // left to run would exit before the thread did, leaving the caller's
+      // await unsettled (and the rest of a shutdown unrun).
+      worker.ref();
       worker.postMessage("stop");
       await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())]);
       await worker.terminate();
