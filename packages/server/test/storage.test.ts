@@ -11,7 +11,7 @@ import { appendStatement, historyPageQuery, newMessageId, syncPageQuery } from "
 import pg from "pg";
 import { validate as isUuid, version as uuidVersion } from "uuid";
 import type { Database } from "../src/storage/schema.js";
-import { loadConfig } from "../src/config/config.js";
+import { loadConfig, type Config } from "../src/config/config.js";
 import { createDomain } from "../src/domain/parley-domain.js";
 import type { Principal } from "../src/domain/principal.js";
 import { backends } from "./support/backends.js";
@@ -25,10 +25,10 @@ const user = (id: string): Principal => ({ id, name: id.toUpperCase(), avatar: n
 describe.each(backends())("storage on $name", (backend) => {
   afterAll(() => backend.cleanup());
 
-  async function open() {
+  async function open(overrides: Partial<Config> = {}) {
     const storage = openStorage(await backend.create());
     await migrateToLatest(storage);
-    const config = loadConfig({ env: {}, overrides: { jwtSecret: "x".repeat(32), apiKey: "y".repeat(32) } });
+    const config = loadConfig({ env: {}, overrides: { jwtSecret: "x".repeat(32), apiKey: "y".repeat(32), ...overrides } });
     const presence = new MemoryPresence();
     return { storage, domain: createDomain(storage, config, { presence, limiter: new MemoryRateLimiter(), recorder: new WebhookOutbox(config, presence) }) };
   }
@@ -41,7 +41,7 @@ describe.each(backends())("storage on $name", (backend) => {
   it("migrates once and is a no-op the second time", async () => {
     const storage = openStorage(await backend.create());
     try {
-      expect(await migrateToLatest(storage)).toEqual(["0001-initial", "0002-conversation-life", "0003-send-path", "0004-text-index-after-commit", "0005-text-index-pending-list", "0006-support-visitor"]);
+      expect(await migrateToLatest(storage)).toEqual(["0001-initial", "0002-conversation-life", "0003-send-path", "0004-text-index-after-commit", "0005-text-index-pending-list", "0006-support-visitor", "0007-changed-messages-index"]);
       expect(await migrateToLatest(storage)).toEqual([]);
     } finally {
       await storage.destroy();
@@ -521,16 +521,63 @@ describe.each(backends())("storage on $name", (backend) => {
     }
   });
 
+  it("pages a sync through every change in the order it was made, whatever mix of sends, edits, reactions and deletes came before", async () => {
+    const { storage, domain } = await open({ rateMessages: { perSecond: 1000, burst: 1000 } });
+    try {
+      const deletedAlready = (err: unknown) => expect(err).toMatchObject({ code: "conflict", message: "This message was deleted" });
+      // Untouched messages interleave with touched ones in rev_seq order.
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.tuple(fc.constantFrom("send", "edit", "react", "delete", "hide"), fc.nat()), { minLength: 5, maxLength: 16 }),
+          fc.integer({ min: 1, max: 6 }),
+          async (steps, limit) => {
+            const { conversation } = await domain.conversations.create(system, { kind: "group", members: ["a", "b"] });
+            for (const [step, pick] of steps) {
+              const ids = (await storage.db.selectFrom("messages").select("id").where("conversation_id", "=", conversation.id).orderBy("seq").execute()).map((r) => r.id);
+              const id = ids[pick % Math.max(ids.length, 1)];
+              if (step === "send" || !id) await domain.messages.send(user("a"), conversation.id, { text: `m${ids.length + 1}` });
+              // Editing or reacting to a deleted message is refused, and changes nothing.
+              else if (step === "edit") await domain.messages.edit(user("a"), conversation.id, id, `edited ${pick}`).catch(deletedAlready);
+              else if (step === "react") await domain.messages.react(user("b"), conversation.id, id, "👍", pick % 2 === 0).catch(deletedAlready);
+              else if (step === "delete") await domain.messages.delete(user("a"), conversation.id, id, "everyone");
+              else await domain.messages.delete(user("b"), conversation.id, id, "me");
+            }
+            const all = await storage.db.selectFrom("messages").select(["id", "rev_seq"]).where("conversation_id", "=", conversation.id).execute();
+            // From every cursor, as a member (b) and as a reader who is not one (system): pages of `limit` until hasMore is false.
+            for (const reader of [user("b"), system]) {
+              for (const from of [0, ...all.map((m) => Number(m.rev_seq))]) {
+                const expected = all.filter((m) => Number(m.rev_seq) > from).sort((x, y) => Number(x.rev_seq) - Number(y.rev_seq)).map((m) => m.id);
+                const got: string[] = [];
+                let after = from;
+                for (let pages = 0; pages <= expected.length; pages++) {
+                  const page = await domain.messages.sync(reader, conversation.id, after, limit);
+                  got.push(...page.messages.map((m) => m.id));
+                  if (!page.hasMore) break;
+                  after = page.messages[page.messages.length - 1]!.revSeq;
+                }
+                expect(got, `${reader.id} from ${from}, pages of ${limit}`).toEqual(expected);
+              }
+            }
+          },
+        ),
+        { numRuns: 8, seed: 7 },
+      );
+    } finally {
+      await storage.destroy();
+    }
+  });
+
   it("walks history and sync on indexes, not table scans: the queries the code sends", async () => {
     const { storage } = await open();
     try {
       // Plans of the compiled queries the message service runs (hidden-message filter included).
       const queries = [
-        ["history, newest page", historyPageQuery(storage.db, "c", "alice", undefined, 50), "messages_conversation_seq"],
-        ["history, older page", historyPageQuery(storage.db, "c", "alice", 10_000, 50), "messages_conversation_seq"],
-        ["sync", syncPageQuery(storage.db, "c", "alice", 10, 10_000, 50), "messages_conversation_rev_seq"],
+        ["history, newest page", historyPageQuery(storage.db, "c", "alice", undefined, 50), ["messages_conversation_seq"]],
+        ["history, older page", historyPageQuery(storage.db, "c", "alice", 10_000, 50), ["messages_conversation_seq"]],
+        // Untouched messages by seq, edited ones by the partial index of changed messages.
+        ["sync", syncPageQuery(storage.db, "c", "alice", 10, 10_000, 50), ["messages_conversation_seq", "messages_conversation_changed"]],
       ] as const;
-      for (const [what, query, index] of queries) {
+      for (const [what, query, indexes] of queries) {
         const { sql: text, parameters } = query.compile();
         const explained = sql.raw(storage.dialect === "sqlite" ? `explain query plan ${text}` : `explain ${text}`);
         const run = async (db: typeof storage.db | Transaction<Database>) => {
@@ -541,13 +588,13 @@ describe.each(backends())("storage on $name", (backend) => {
         };
         if (storage.dialect === "sqlite") {
           const plan = await run(storage.db);
-          expect(plan, what).toContain(index);
+          for (const index of indexes) expect(plan, what).toContain(index);
           expect(plan, what).not.toMatch(/SCAN m\b|SCAN messages\b/);
         } else {
           await storage.db.transaction().execute(async (trx) => {
             await sql`set local enable_seqscan = off`.execute(trx);
             const plan = await run(trx);
-            expect(plan, what).toContain(index);
+            for (const index of indexes) expect(plan, what).toContain(index);
             expect(plan, what).not.toContain("Seq Scan on messages");
           });
         }

@@ -76,13 +76,20 @@ function pageQuery(kind: PageKind): RawBuilder<unknown> {
       .join(", "),
   );
   if (kind === "sync") {
-    // The same keyset walk of (conversation_id, rev_seq) as `syncPageQuery`,
-    // up to the counter this statement read: one snapshot, so every change
-    // up to it is there.
+    // The same two keyset walks as `syncPageQuery` (untouched messages by
+    // seq, touched ones by rev_seq), up to the counter this statement read:
+    // one snapshot, so every change up to it is there.
     return sql`select ${columns}, h.hidden_at as p_hidden_at, row_number() over (order by m.rev_seq asc) as p_n
-      from messages m
+      from (
+        (select * from messages u
+          where u.conversation_id = k.conversation_id and u.seq > k.cursor and u.seq <= a.last_seq and u.rev_seq = u.seq
+          order by u.seq asc limit k.n)
+        union all
+        (select * from messages t
+          where t.conversation_id = k.conversation_id and t.rev_seq > k.cursor and t.rev_seq <= a.last_seq and t.rev_seq <> t.seq
+          order by t.rev_seq asc limit k.n)
+      ) m
       left join hidden_messages h on h.message_id = m.id and h.user_id = k.user_id
-      where m.conversation_id = k.conversation_id and m.rev_seq > k.cursor and m.rev_seq <= a.last_seq
       order by m.rev_seq asc
       limit k.n`;
   }

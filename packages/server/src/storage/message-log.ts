@@ -397,18 +397,43 @@ export function historyPageQuery(db: Db, conversationId: string, viewerId: strin
 
 /**
  * Up to `limit + 1` messages changed after `afterSeq` and up to `lastSeq`, in
- * `rev_seq` order, each with when `viewerId` hid it (if they did): a keyset
- * walk of `(conversation_id, rev_seq)`. Returned unexecuted so its plan can be checked.
+ * `rev_seq` order, each with when `viewerId` hid it (if they did). A message
+ * untouched since it was sent has `rev_seq = seq`; one edited, deleted or
+ * reacted to since has a later `rev_seq` (see migration 0007). So the page is
+ * two keyset walks merged: the untouched messages along `(conversation_id,
+ * seq)` and the touched ones along `messages_conversation_changed`, each
+ * already in `rev_seq` order and cut at the page's length. Returned
+ * unexecuted so its plan can be checked.
  */
 export function syncPageQuery(db: Db, conversationId: string, viewerId: string, afterSeq: number, lastSeq: number, limit: number) {
+  const untouched = db
+    .selectFrom("messages")
+    .selectAll()
+    .where("conversation_id", "=", conversationId)
+    .where("seq", ">", afterSeq)
+    .where("seq", "<=", lastSeq)
+    .whereRef("rev_seq", "=", "seq")
+    .orderBy("seq", "asc")
+    .limit(limit + 1);
+  const touched = db
+    .selectFrom("messages")
+    .selectAll()
+    .where("conversation_id", "=", conversationId)
+    .where("rev_seq", ">", afterSeq)
+    .where("rev_seq", "<=", lastSeq)
+    .whereRef("rev_seq", "<>", "seq")
+    .orderBy("rev_seq", "asc")
+    .limit(limit + 1);
+  // Each walk in a subquery of its own: SQLite allows no ORDER BY or LIMIT on a member of a UNION.
+  const changed = db
+    .selectFrom(untouched.as("u"))
+    .selectAll()
+    .unionAll(db.selectFrom(touched.as("t")).selectAll());
   return db
-    .selectFrom("messages as m")
+    .selectFrom(changed.as("m"))
     .leftJoin("hidden_messages as h", (join) => join.onRef("h.message_id", "=", "m.id").on("h.user_id", "=", viewerId))
     .selectAll("m")
     .select("h.hidden_at")
-    .where("m.conversation_id", "=", conversationId)
-    .where("m.rev_seq", ">", afterSeq)
-    .where("m.rev_seq", "<=", lastSeq)
     .orderBy("m.rev_seq", "asc")
     .limit(limit + 1);
 }

@@ -6,6 +6,7 @@ import * as sendPath from "./migrations/0003-send-path.js";
 import * as textIndexAfterCommit from "./migrations/0004-text-index-after-commit.js";
 import * as textIndexPendingList from "./migrations/0005-text-index-pending-list.js";
 import * as supportVisitor from "./migrations/0006-support-visitor.js";
+import * as changedMessagesIndex from "./migrations/0007-changed-messages-index.js";
 import { columnTypes, type ColumnTypes } from "./migrations/column-types.js";
 
 type Step = { up(db: Kysely<unknown>, types: ColumnTypes): Promise<void> };
@@ -17,6 +18,7 @@ const steps: Record<string, Step> = {
   "0004-text-index-after-commit": textIndexAfterCommit,
   "0005-text-index-pending-list": textIndexPendingList,
   "0006-support-visitor": supportVisitor,
+  "0007-changed-messages-index": changedMessagesIndex,
 };
 
 /**
