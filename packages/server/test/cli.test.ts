@@ -41,7 +41,7 @@ describe("parley CLI", () => {
   it("migrates a database and reports when it is up to date", async () => {
     const cwd = mkdtempSync(path.join(tmpdir(), "parley-cli-"));
     const env = { PARLEY_JWT_SECRET: secret, PARLEY_API_KEY: "k".repeat(32), PARLEY_DATABASE_URL: `sqlite:${path.join(cwd, "p.db")}` };
-    expect((await parley(["migrate"], env, cwd)).stdout).toBe("applied: 0001-initial, 0002-conversation-life, 0003-send-path, 0004-text-index-after-commit, 0005-text-index-pending-list, 0006-support-visitor, 0007-changed-messages-index\n");
+    expect((await parley(["migrate"], env, cwd)).stdout).toBe("applied: 0001-initial, 0002-conversation-life, 0003-send-path, 0004-text-index-after-commit, 0005-text-index-pending-list, 0006-support-visitor, 0007-changed-messages-index, 0008-listed-at\n");
     expect((await parley(["migrate"], env, cwd)).stdout).toBe("schema is up to date\n");
   });
 

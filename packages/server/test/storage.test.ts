@@ -5,6 +5,7 @@ import { openStorage, timestamptzToIso, type Storage } from "../src/storage/data
 import type { DomainEvent } from "../src/domain/domain-events.js";
 import { migrateToLatest } from "../src/storage/migrate.js";
 import * as supportVisitor from "../src/storage/migrations/0006-support-visitor.js";
+import * as listedAt from "../src/storage/migrations/0008-listed-at.js";
 import { columnTypes } from "../src/storage/migrations/column-types.js";
 import { startPostgresUpkeep, type Upkeep } from "../src/storage/postgres-upkeep.js";
 import { appendStatement, historyPageQuery, newMessageId, syncPageQuery } from "../src/storage/message-log.js";
@@ -41,7 +42,7 @@ describe.each(backends())("storage on $name", (backend) => {
   it("migrates once and is a no-op the second time", async () => {
     const storage = openStorage(await backend.create());
     try {
-      expect(await migrateToLatest(storage)).toEqual(["0001-initial", "0002-conversation-life", "0003-send-path", "0004-text-index-after-commit", "0005-text-index-pending-list", "0006-support-visitor", "0007-changed-messages-index"]);
+      expect(await migrateToLatest(storage)).toEqual(["0001-initial", "0002-conversation-life", "0003-send-path", "0004-text-index-after-commit", "0005-text-index-pending-list", "0006-support-visitor", "0007-changed-messages-index", "0008-listed-at"]);
       expect(await migrateToLatest(storage)).toEqual([]);
     } finally {
       await storage.destroy();
@@ -72,6 +73,48 @@ describe.each(backends())("storage on $name", (backend) => {
         { id: "s1", created_by: "vic" },
         { id: "s2", created_by: "vera" },
       ]);
+    } finally {
+      await storage.destroy();
+    }
+  });
+
+  it("keeps only support and channel conversations in the shared lists' index, at their latest activity, and fills it in for those stored before 0008", async () => {
+    const { storage, domain } = await open();
+    try {
+      const now = new Date().toISOString();
+      // Rows as 0007 left them: no listed_at, the old index over every conversation's activity.
+      await sql`drop index conversations_listed`.execute(storage.db);
+      await sql`alter table conversations drop column listed_at`.execute(storage.db);
+      await sql`create index conversations_kind_activity on conversations (kind, activity_at, id)`.execute(storage.db);
+      for (const [id, kind] of [["s0", "support"], ["c0", "channel"], ["g0", "group"]]) {
+        await sql`insert into conversations (id, kind, metadata, status, created_at, activity_at) values (${id}, ${kind}, '{}', 'open', ${now}, ${now})`.execute(storage.db);
+      }
+      await listedAt.up(storage.db as unknown as Kysely<unknown>, columnTypes(storage.dialect));
+      const listed = async () =>
+        Object.fromEntries(
+          (await storage.db.selectFrom("conversations").select(["id", "kind", "activity_at", "listed_at"]).execute()).map((c) => [
+            c.kind === "support" || c.kind === "channel" ? c.id : `${c.kind} ${c.id}`,
+            c.listed_at === null ? null : c.listed_at === c.activity_at ? "activity" : `other: ${c.listed_at} vs ${c.activity_at}`,
+          ]),
+        );
+      expect(await listed()).toEqual({ s0: "activity", c0: "activity", "group g0": null });
+
+      // New conversations and sends on every path: a member's send, an operator's first answer (joins), a channel post that joins, a system notice.
+      const support = (await domain.conversations.create(user("vic"), { kind: "support" })).conversation;
+      const channel = (await domain.conversations.create(system, { kind: "channel", title: "news", members: ["a"] })).conversation;
+      const group = (await domain.conversations.create(system, { kind: "group", members: ["a", "b"] })).conversation;
+      const direct = (await domain.conversations.create(user("a"), { kind: "direct", members: ["b"] })).conversation;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await domain.messages.send(user("vic"), support.id, { text: "help" });
+      await domain.messages.send({ ...user("olga"), roles: ["operator"] }, support.id, { text: "on it" });
+      await domain.messages.send(user("b"), channel.id, { text: "joined" });
+      await domain.messages.send(user("a"), group.id, { text: "hi" });
+      await domain.messages.send(user("a"), direct.id, { text: "hi" });
+      await domain.messages.send(system, group.id, { text: "notice" });
+      const after = await listed();
+      expect(after).toMatchObject({ [support.id]: "activity", [channel.id]: "activity", [`group ${group.id}`]: null, [`direct ${direct.id}`]: null });
+      const support2 = await storage.db.selectFrom("conversations").select(["activity_at", "created_at"]).where("id", "=", support.id).executeTakeFirstOrThrow();
+      expect(support2.activity_at > support2.created_at, "the sends moved the support conversation's activity").toBe(true);
     } finally {
       await storage.destroy();
     }

@@ -178,6 +178,7 @@ export class ConversationService {
       created_at: now,
       last_message_at: null,
       activity_at: now,
+      listed_at: input.kind === "support" || input.kind === "channel" ? now : null,
     };
 
     const inserted = await this.#uow.run(async (trx, emit) => {
@@ -272,23 +273,30 @@ export class ConversationService {
     const db = this.#storage.db;
     const operator = isOperator(p);
     const cursor = input.cursor ? decodeActivityCursor(input.cursor) : null;
-    const afterCursor = cursor
-      ? sql<boolean>`(c.activity_at < ${cursor[0]} or (c.activity_at = ${cursor[0]} and c.id < ${cursor[1]}))`
-      : sql<boolean>`1 = 1`;
+    const after = (column: "activity_at" | "listed_at") =>
+      cursor
+        ? sql<boolean>`(${sql.ref(`c.${column}`)} < ${cursor[0]} or (${sql.ref(`c.${column}`)} = ${cursor[0]} and c.id < ${cursor[1]}))`
+        : sql<boolean>`1 = 1`;
 
     let mine = db
       .selectFrom("members as m")
       .innerJoin("conversations as c", "c.id", "m.conversation_id")
       .select(["c.id", "c.activity_at"])
       .where("m.user_id", "=", p.id)
-      .where(afterCursor);
+      .where(after("activity_at"));
     if (input.kind) mine = mine.where("c.kind", "=", input.kind);
     if (input.status) mine = mine.where("c.status", "=", input.status);
     const candidates = await mine.orderBy("c.activity_at", "desc").orderBy("c.id", "desc").limit(limit + 1).execute();
     if (operator && (input.kind === undefined || input.kind === "support")) {
-      let support = db.selectFrom("conversations as c").select(["c.id", "c.activity_at"]).where("c.kind", "=", "support").where(afterCursor);
+      // The queue, along `conversations_listed`: a support conversation's `listed_at` is its `activity_at`.
+      let support = db
+        .selectFrom("conversations as c")
+        .select(["c.id", "c.activity_at"])
+        .where("c.kind", "=", "support")
+        .where("c.listed_at", "is not", null)
+        .where(after("listed_at"));
       if (input.status) support = support.where("c.status", "=", input.status);
-      candidates.push(...(await support.orderBy("c.activity_at", "desc").orderBy("c.id", "desc").limit(limit + 1).execute()));
+      candidates.push(...(await support.orderBy("c.listed_at", "desc").orderBy("c.id", "desc").limit(limit + 1).execute()));
     }
     const byActivity = (a: { activity_at: string; id: string }, b: { activity_at: string; id: string }) =>
       a.activity_at === b.activity_at ? (a.id < b.id ? 1 : a.id > b.id ? -1 : 0) : a.activity_at < b.activity_at ? 1 : -1;

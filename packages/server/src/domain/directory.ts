@@ -45,12 +45,14 @@ export class DirectoryService {
         sql<number>`(select count(*) from members x where x.conversation_id = c.id and x.user_id = ${p.id})`.as("joined"),
       ])
       .where("c.kind", "=", "channel")
-      .where("c.status", "=", "open");
+      .where("c.status", "=", "open")
+      // Along `conversations_listed`: a channel's `listed_at` is its `activity_at`.
+      .where("c.listed_at", "is not", null);
     if (input.cursor) {
       const [at, id] = decodeActivityCursor(input.cursor);
-      query = query.where((eb) => eb.or([eb("c.activity_at", "<", at), eb.and([eb("c.activity_at", "=", at), eb("c.id", "<", id)])]));
+      query = query.where((eb) => eb.or([eb("c.listed_at", "<", at), eb.and([eb("c.listed_at", "=", at), eb("c.id", "<", id)])]));
     }
-    const rows = await query.orderBy("c.activity_at", "desc").orderBy("c.id", "desc").limit(limit + 1).execute();
+    const rows = await query.orderBy("c.listed_at", "desc").orderBy("c.id", "desc").limit(limit + 1).execute();
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {

@@ -167,7 +167,9 @@ export class MessageService {
         const { message, memberIds } = sent;
         await this.#uploads.link(trx, conversationId, id, attachments);
         // The bump that gave the message its seq made it the conversation's last change and activity.
-        const now = { ...view.conversation, last_seq: message.seq, last_message_at: message.createdAt, activity_at: message.createdAt };
+        const at = message.createdAt;
+        const listed = view.conversation.kind === "support" || channel;
+        const now = { ...view.conversation, last_seq: message.seq, last_message_at: at, activity_at: at, listed_at: listed ? at : null };
         const audience = audienceOf(view.conversation.kind, memberIds ?? []);
         return this.#announce(trx, emit, "message.created", conversationId, message, now, audience);
       }, { oneStatement });

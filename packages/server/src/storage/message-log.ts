@@ -72,7 +72,7 @@ export async function nextSeq(db: Db, conversationId: string, touchActivity: str
     .updateTable("conversations")
     .set((eb) => ({
       last_seq: eb("last_seq", "+", 1),
-      ...(touchActivity ? { last_message_at: touchActivity, activity_at: touchActivity } : {}),
+      ...(touchActivity ? { last_message_at: touchActivity, activity_at: touchActivity, listed_at: listedAt(touchActivity) } : {}),
     }))
     .where("id", "=", conversationId)
     .returning("last_seq")
@@ -114,7 +114,20 @@ export async function appendMessage(db: Db, input: NewMessage): Promise<Message>
   return toMessage(row);
 }
 
-const BUMP_SQL = "update conversations set last_seq = last_seq + 1, last_message_at = ?, activity_at = ? where id = ? returning last_seq";
+/**
+ * The `listed_at` an update of a conversation's activity to `?` sets: that
+ * time where the conversation is listed (support, channel), and its own
+ * value (null) elsewhere, so that the update changes no indexed column's
+ * value and moves no index entry (see migration 0008).
+ */
+const LISTED_AT_SQL = "case when kind in ('support', 'channel') then ? else listed_at end";
+
+/** {@link LISTED_AT_SQL} for a Kysely update. */
+function listedAt(at: string) {
+  return sql<string | null>`case when kind in ('support', 'channel') then ${at} else listed_at end`;
+}
+
+const BUMP_SQL = `update conversations set last_seq = last_seq + 1, last_message_at = ?, activity_at = ?, listed_at = ${LISTED_AT_SQL} where id = ? returning last_seq`;
 const INSERT_SQL =
   "insert into messages (id, conversation_id, seq, rev_seq, sender_id, sender_name, type, text, attachments, reply_to, metadata, client_id, created_at, edited_at, deleted_at, reactions) " +
   "values (@id, @conversation_id, @seq, @rev_seq, @sender_id, @sender_name, @type, @text, @attachments, @reply_to, @metadata, @client_id, @created_at, @edited_at, @deleted_at, @reactions)";
@@ -130,7 +143,7 @@ const MEMBER_IDS_SQL = "select user_id from members where conversation_id = ?";
  */
 function appendOnSqlite(sqlite: SqliteDatabase.Database, input: NewMessage, withMembers: boolean): SentMessage {
   const now = isoNow();
-  const bumped = preparedStatement(sqlite, BUMP_SQL).get(now, now, input.conversationId) as { last_seq: number } | undefined;
+  const bumped = preparedStatement(sqlite, BUMP_SQL).get(now, now, now, input.conversationId) as { last_seq: number } | undefined;
   if (!bumped) throw new Error(`no conversation ${input.conversationId}`);
   return storeOnSqlite(sqlite, input, Number(bumped.last_seq), now, withMembers);
 }
@@ -142,14 +155,14 @@ function appendOnSqlite(sqlite: SqliteDatabase.Database, input: NewMessage, with
  * own (the membership is a primary-key probe inside the update).
  */
 const BUMP_AS_MEMBER_SQL =
-  "update conversations set last_seq = last_seq + 1, last_message_at = ?, activity_at = ? " +
+  `update conversations set last_seq = last_seq + 1, last_message_at = ?, activity_at = ?, listed_at = ${LISTED_AT_SQL} ` +
   "where id = ? and status <> 'closed' and exists (select 1 from members m where m.conversation_id = conversations.id and m.user_id = ?) " +
   "returning *";
 
 /** {@link appendAsMember} on SQLite: `null`, with nothing written, unless a member sends in an open conversation. */
 function appendAsMemberOnSqlite(sqlite: SqliteDatabase.Database, input: NewMessage): MemberSentMessage | null {
   const now = isoNow();
-  const conversation = preparedStatement(sqlite, BUMP_AS_MEMBER_SQL).get(now, now, input.conversationId, input.senderId) as
+  const conversation = preparedStatement(sqlite, BUMP_AS_MEMBER_SQL).get(now, now, now, input.conversationId, input.senderId) as
     | Selectable<ConversationsTable>
     | undefined;
   if (!conversation) return null;
@@ -302,7 +315,8 @@ export function appendStatement(batch: readonly AppendItem[], ids: readonly stri
     ), counts as (
       select conversation_id, count(*) as n from input group by conversation_id
     ), bump as (
-      update conversations c set last_seq = c.last_seq + counts.n, last_message_at = ${now}::timestamptz, activity_at = ${now}::timestamptz
+      update conversations c set last_seq = c.last_seq + counts.n, last_message_at = ${now}::timestamptz, activity_at = ${now}::timestamptz,
+        listed_at = case when c.kind in ('support', 'channel') then ${now}::timestamptz else c.listed_at end
       from counts
       where c.id = counts.conversation_id
       returning c.id, c.last_seq - counts.n as first_seq, ${sql.raw(CONVERSATION_COLUMNS.map((k) => `c.${k} as c_${k}`).join(", "))}
@@ -358,9 +372,10 @@ const appends = new StatementMerger<AppendItem, SentMessage | null>(async (db, b
       status: row.c_status!,
       created_by: row.c_created_by,
       created_at: row.c_created_at!,
-      // The send set both to its own time.
+      // The send set these to its own time.
       last_message_at: now,
       activity_at: now,
+      listed_at: row.c_kind === "support" || row.c_kind === "channel" ? now : null,
       // The conversation as this message left it, as on the other path.
       last_seq: message.seq,
     };

@@ -7,6 +7,7 @@ import * as textIndexAfterCommit from "./migrations/0004-text-index-after-commit
 import * as textIndexPendingList from "./migrations/0005-text-index-pending-list.js";
 import * as supportVisitor from "./migrations/0006-support-visitor.js";
 import * as changedMessagesIndex from "./migrations/0007-changed-messages-index.js";
+import * as listedAt from "./migrations/0008-listed-at.js";
 import { columnTypes, type ColumnTypes } from "./migrations/column-types.js";
 
 type Step = { up(db: Kysely<unknown>, types: ColumnTypes): Promise<void> };
@@ -19,6 +20,7 @@ const steps: Record<string, Step> = {
   "0005-text-index-pending-list": textIndexPendingList,
   "0006-support-visitor": supportVisitor,
   "0007-changed-messages-index": changedMessagesIndex,
+  "0008-listed-at": listedAt,
 };
 
 /**

@@ -43,6 +43,12 @@ export interface ConversationsTable {
   last_message_at: string | null;
   /** `last_message_at` or else `created_at`: the inbox's sort key. */
   activity_at: string;
+  /**
+   * `activity_at` of a support or channel conversation, the sort key of the
+   * lists everyone shares (the support queue, the channel directory); null
+   * for the rest, which no index then follows (see migration 0008).
+   */
+  listed_at: string | null;
   last_seq: Generated<number>;
 }
 
