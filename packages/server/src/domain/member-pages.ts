@@ -77,12 +77,17 @@ function pageQuery(kind: PageKind): RawBuilder<unknown> {
   );
   if (kind === "sync") {
     // The same two keyset walks as `syncPageQuery` (untouched messages by
-    // seq, touched ones by rev_seq), up to the counter this statement read:
-    // one snapshot, so every change up to it is there.
+    // seq, up to where a full page of touched ones ends; touched ones by
+    // rev_seq), up to the counter this statement read: one snapshot, so
+    // every change up to it is there.
     return sql`select ${columns}, h.hidden_at as p_hidden_at, row_number() over (order by m.rev_seq asc) as p_n
       from (
         (select * from messages u
-          where u.conversation_id = k.conversation_id and u.seq > k.cursor and u.seq <= a.last_seq and u.rev_seq = u.seq
+          where u.conversation_id = k.conversation_id and u.seq > k.cursor and u.rev_seq = u.seq
+            and u.seq <= (select case when count(*) >= k.n then max(e.rev_seq) else a.last_seq end
+              from (select e.rev_seq from messages e
+                where e.conversation_id = k.conversation_id and e.rev_seq > k.cursor and e.rev_seq <= a.last_seq and e.rev_seq <> e.seq
+                order by e.rev_seq limit k.n) e)
           order by u.seq asc limit k.n)
         union all
         (select * from messages t

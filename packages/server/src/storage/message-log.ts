@@ -246,8 +246,9 @@ export interface AppendItem {
 
 /**
  * The conversation's columns the append returns for {@link appendAsMember},
- * as `c_<column>`; not its `last_seq`, `last_message_at` and `activity_at`,
- * which the send itself set (the message's seq, and the send's time).
+ * as `c_<column>`; not its `last_seq`, `last_message_at`, `activity_at` and
+ * `listed_at`, which the send itself set (the message's seq, and the send's
+ * time where the conversation is listed).
  */
 const CONVERSATION_COLUMNS = [
   "kind",
@@ -419,14 +420,25 @@ export function historyPageQuery(db: Db, conversationId: string, viewerId: strin
  * seq)` and the touched ones along `messages_conversation_changed`, each
  * already in `rev_seq` order and cut at the page's length. Returned
  * unexecuted so its plan can be checked.
+ *
+ * The untouched walk passes over the touched messages in its range, so it
+ * stops where the page must end anyway: at the `rev_seq` of the touched
+ * walk's last row when that walk fills the page. A conversation whose
+ * messages were mostly changed long after they were sent (a user's
+ * messages erased, old posts reacted to) then costs a catch-up one pass
+ * over them in all, not one per page.
  */
 export function syncPageQuery(db: Db, conversationId: string, viewerId: string, afterSeq: number, lastSeq: number, limit: number) {
+  const touchedEnd = sql<number>`(select case when count(*) > ${limit} then max(e.rev_seq) else ${lastSeq} end
+    from (select rev_seq from messages
+      where conversation_id = ${conversationId} and rev_seq > ${afterSeq} and rev_seq <= ${lastSeq} and rev_seq <> seq
+      order by rev_seq limit ${limit + 1}) e)`;
   const untouched = db
     .selectFrom("messages")
     .selectAll()
     .where("conversation_id", "=", conversationId)
     .where("seq", ">", afterSeq)
-    .where("seq", "<=", lastSeq)
+    .where("seq", "<=", touchedEnd)
     .whereRef("rev_seq", "=", "seq")
     .orderBy("seq", "asc")
     .limit(limit + 1);
