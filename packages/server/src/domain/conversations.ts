@@ -264,7 +264,7 @@ export class ConversationService {
   /**
    * The caller's inbox, most recent activity first; operators also see every
    * support conversation. The page is picked first on indexes (the caller's
-   * memberships, and for operators `(kind, activity_at, id)`), then counted
+   * memberships, and for operators `conversations_listed`), then counted
    * and described for its rows only, so the cost follows the page size, not
    * how many conversations there are.
    */

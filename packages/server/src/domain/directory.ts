@@ -57,7 +57,7 @@ export class DirectoryService {
     const last = page[page.length - 1];
     return {
       channels: page.map((row) => ({ conversation: toConversation(row), memberCount: Number(row.member_count), joined: Number(row.joined) > 0 })),
-      nextCursor: rows.length > limit && last ? encodeActivityCursor(last.activity_at, last.id) : null,
+      nextCursor: rows.length > limit && last ? encodeActivityCursor(last.listed_at ?? last.activity_at, last.id) : null,
     };
   }
 

@@ -59,7 +59,10 @@ export class SearchService {
       assertRead(p, await loadAccess(this.#storage, p, input.conversationId));
       scope = sql`m.conversation_id = ${input.conversationId}`;
     } else {
-      const support = isOperator(p) ? sql` or m.conversation_id in (select id from conversations where kind = 'support')` : sql``;
+      // Support conversations along `conversations_listed`, where each has its `listed_at`.
+      const support = isOperator(p)
+        ? sql` or m.conversation_id in (select id from conversations where kind = 'support' and listed_at is not null)`
+        : sql``;
       scope = sql`(m.conversation_id in (select conversation_id from members where user_id = ${p.id})${support})`;
     }
     let after = sql``;
