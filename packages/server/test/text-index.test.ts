@@ -1,17 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStorage } from "../src/storage/database.js";
 import { migrateToLatest } from "../src/storage/migrate.js";
 import { indexPendingText } from "../src/storage/sqlite-text-index.js";
+import { backends } from "./support/backends.js";
 
 describe("search index on SQLite", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), "parley-fts-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // SQLite is always the first backend.
+  const [sqliteBackend] = backends();
+  afterAll(() => sqliteBackend!.cleanup());
 
   it("indexes a backlog loaded through SQL a batch at a time, the event loop running between batches, until every message is found", async () => {
-    const storage = openStorage(`sqlite:${path.join(dir, "backlog.sqlite")}`);
+    const storage = openStorage(await sqliteBackend!.create());
     try {
       await migrateToLatest(storage);
       const sqlite = storage.sqlite!;

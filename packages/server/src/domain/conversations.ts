@@ -15,7 +15,7 @@ import {
 import { sql, type Selectable, type Updateable } from "kysely";
 import type { Config } from "../config/config.js";
 import type { Storage } from "../storage/database.js";
-import { appendMessage } from "../storage/message-log.js";
+import { appendMessage, listedAtOf } from "../storage/message-log.js";
 import { isoNow, toConversation, toJson, toMember, toMessage } from "../storage/mappers.js";
 import type { ConversationsTable } from "../storage/schema.js";
 import {
@@ -178,7 +178,7 @@ export class ConversationService {
       created_at: now,
       last_message_at: null,
       activity_at: now,
-      listed_at: input.kind === "support" || input.kind === "channel" ? now : null,
+      listed_at: listedAtOf(input.kind, now),
     };
 
     const inserted = await this.#uow.run(async (trx, emit) => {

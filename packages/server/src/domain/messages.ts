@@ -10,7 +10,7 @@ import type { Kysely, Selectable } from "kysely";
 import type { Config } from "../config/config.js";
 import type { Storage } from "../storage/database.js";
 import { isoNow, toConversation, toJson, toMessage } from "../storage/mappers.js";
-import { appendAsMember, appendSentMessage, findMessage, historyPageQuery, newMessageId, nextSeq, syncPageQuery } from "../storage/message-log.js";
+import { appendAsMember, appendSentMessage, findMessage, historyPageQuery, listedAtOf, newMessageId, nextSeq, syncPageQuery } from "../storage/message-log.js";
 import type { ConversationsTable, Database, MessagesTable } from "../storage/schema.js";
 import type { RateDecision, RateLimiter } from "../rate-limit/rate-limiter.js";
 import { isUniqueViolation } from "../storage/storage-errors.js";
@@ -168,8 +168,8 @@ export class MessageService {
         await this.#uploads.link(trx, conversationId, id, attachments);
         // The bump that gave the message its seq made it the conversation's last change and activity.
         const at = message.createdAt;
-        const listed = view.conversation.kind === "support" || channel;
-        const now = { ...view.conversation, last_seq: message.seq, last_message_at: at, activity_at: at, listed_at: listed ? at : null };
+        const listed_at = listedAtOf(view.conversation.kind, at);
+        const now = { ...view.conversation, last_seq: message.seq, last_message_at: at, activity_at: at, listed_at };
         const audience = audienceOf(view.conversation.kind, memberIds ?? []);
         return this.#announce(trx, emit, "message.created", conversationId, message, now, audience);
       }, { oneStatement });

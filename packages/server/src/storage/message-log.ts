@@ -115,14 +115,24 @@ export async function appendMessage(db: Db, input: NewMessage): Promise<Message>
 }
 
 /**
+ * The `listed_at` of a conversation of `kind` whose activity is `at`: that
+ * time for the kinds in the lists everyone shares (support queue, channel
+ * directory), null for the rest (see migration 0008).
+ */
+export function listedAtOf(kind: string, at: string): string | null {
+  return kind === "support" || kind === "channel" ? at : null;
+}
+
+/**
  * The `listed_at` an update of a conversation's activity to `?` sets: that
- * time where the conversation is listed (support, channel), and its own
- * value (null) elsewhere, so that the update changes no indexed column's
- * value and moves no index entry (see migration 0008).
+ * time where the conversation is listed, and its own value (null) elsewhere,
+ * so that the update changes no indexed column's value and moves no index
+ * entry (see migration 0008). As a string for the SQLite statements written
+ * out below; {@link listedAt} for the others.
  */
 const LISTED_AT_SQL = "case when kind in ('support', 'channel') then ? else listed_at end";
 
-/** {@link LISTED_AT_SQL} for a Kysely update. */
+/** {@link LISTED_AT_SQL} with `at` bound, in a Kysely update or statement. */
 function listedAt(at: string) {
   return sql<string | null>`case when kind in ('support', 'channel') then ${at} else listed_at end`;
 }
@@ -317,7 +327,7 @@ export function appendStatement(batch: readonly AppendItem[], ids: readonly stri
       select conversation_id, count(*) as n from input group by conversation_id
     ), bump as (
       update conversations c set last_seq = c.last_seq + counts.n, last_message_at = ${now}::timestamptz, activity_at = ${now}::timestamptz,
-        listed_at = case when c.kind in ('support', 'channel') then ${now}::timestamptz else c.listed_at end
+        listed_at = ${listedAt(now)}
       from counts
       where c.id = counts.conversation_id
       returning c.id, c.last_seq - counts.n as first_seq, ${sql.raw(CONVERSATION_COLUMNS.map((k) => `c.${k} as c_${k}`).join(", "))}
@@ -376,7 +386,7 @@ const appends = new StatementMerger<AppendItem, SentMessage | null>(async (db, b
       // The send set these to its own time.
       last_message_at: now,
       activity_at: now,
-      listed_at: row.c_kind === "support" || row.c_kind === "channel" ? now : null,
+      listed_at: listedAtOf(row.c_kind!, now),
       // The conversation as this message left it, as on the other path.
       last_seq: message.seq,
     };
@@ -429,33 +439,25 @@ export function historyPageQuery(db: Db, conversationId: string, viewerId: strin
  * over them in all, not one per page.
  */
 export function syncPageQuery(db: Db, conversationId: string, viewerId: string, afterSeq: number, lastSeq: number, limit: number) {
-  const touchedEnd = sql<number>`(select case when count(*) > ${limit} then max(e.rev_seq) else ${lastSeq} end
-    from (select rev_seq from messages
-      where conversation_id = ${conversationId} and rev_seq > ${afterSeq} and rev_seq <= ${lastSeq} and rev_seq <> seq
-      order by rev_seq limit ${limit + 1}) e)`;
-  const untouched = db
-    .selectFrom("messages")
-    .selectAll()
-    .where("conversation_id", "=", conversationId)
-    .where("seq", ">", afterSeq)
-    .where("seq", "<=", touchedEnd)
-    .whereRef("rev_seq", "=", "seq")
-    .orderBy("seq", "asc")
-    .limit(limit + 1);
-  const touched = db
-    .selectFrom("messages")
-    .selectAll()
-    .where("conversation_id", "=", conversationId)
-    .where("rev_seq", ">", afterSeq)
-    .where("rev_seq", "<=", lastSeq)
-    .whereRef("rev_seq", "<>", "seq")
-    .orderBy("rev_seq", "asc")
-    .limit(limit + 1);
+  // Untouched messages by `seq` (which is their `rev_seq`), touched ones by `rev_seq`: a page's worth of each, after the cursor.
+  const walk = (by: "seq" | "rev_seq") =>
+    db
+      .selectFrom("messages")
+      .where("conversation_id", "=", conversationId)
+      .where(by, ">", afterSeq)
+      .whereRef("rev_seq", by === "seq" ? "=" : "<>", "seq")
+      .orderBy(by, "asc")
+      .limit(limit + 1);
+  const touched = walk("rev_seq").where("rev_seq", "<=", lastSeq);
+  const touchedEnd = db
+    .selectFrom(touched.select("rev_seq").as("e"))
+    .select(sql<number>`case when count(*) > ${limit} then max(e.rev_seq) else ${lastSeq} end`.as("end"));
+  const untouched = walk("seq").where("seq", "<=", touchedEnd);
   // Each walk in a subquery of its own: SQLite allows no ORDER BY or LIMIT on a member of a UNION.
   const changed = db
-    .selectFrom(untouched.as("u"))
+    .selectFrom(untouched.selectAll().as("u"))
     .selectAll()
-    .unionAll(db.selectFrom(touched.as("t")).selectAll());
+    .unionAll(db.selectFrom(touched.selectAll().as("t")).selectAll());
   return db
     .selectFrom(changed.as("m"))
     .leftJoin("hidden_messages as h", (join) => join.onRef("h.message_id", "=", "m.id").on("h.user_id", "=", viewerId))
