@@ -49,6 +49,9 @@ describe.skipIf(skip !== null)("the web app in Chromium: the support desk", () =
       await expect.poll(() => row.getByLabel("1 unread").count(), { timeout: 10_000 }).toBe(1);
     }
     await screenshot(olivia.page, "support-desk");
+    // The row is named after the visitor, so their own message needs no name before it.
+    const oliviaPreview = olivia.page.getByRole("option").filter({ hasText: visitorName }).locator(".parley-conversation-preview");
+    expect(await oliviaPreview.textContent()).toBe("Hi, my order never arrived");
 
     // A tab's badge counts its conversations, as many as its rows, and stands out while some are unread.
     const rows = await olivia.page.getByRole("option").count();
@@ -73,6 +76,9 @@ describe.skipIf(skip !== null)("the web app in Chromium: the support desk", () =
     await omar.page.getByRole("tab", { name: /^Unassigned/ }).click();
     await expect.poll(() => omar.page.getByRole("option").filter({ hasText: visitorName }).count(), { timeout: 10_000 }).toBe(0);
     await omar.page.getByRole("tab", { name: /^All/ }).click();
+    // An operator's answer is named in the row, as in a group.
+    const omarPreview = omar.page.getByRole("option").filter({ hasText: visitorName }).locator(".parley-conversation-preview");
+    await expect.poll(() => omarPreview.textContent(), { timeout: 10_000 }).toBe("Olivia Chen: Sorry about that! Let me check.");
 
     // Omar sees Olivia's answer in the same conversation.
     await omar.page.getByRole("option").filter({ hasText: visitorName }).click();

@@ -57,10 +57,22 @@ function useUnsent(conversationId: string): ChatMessage | null {
   );
 }
 
+/**
+ * Whom a row is named after, when it is one person: the other member of a
+ * direct conversation, or a support conversation's visitor (to everyone but
+ * the visitor). Their own messages need no name before them in the row.
+ */
+function namedAfter(summary: ConversationSummary, me: string | null): string | null {
+  if (summary.title) return null;
+  const person = summary.kind === "direct" ? summary.members.find((m) => m.userId !== me) : summary.kind === "support" ? summary.members[0] : undefined;
+  return person && person.userId !== me ? person.userId : null;
+}
+
 /** A row's last message: the user's unsent one when there is one (with its clock or "!"), else the inbox's. */
 function RowPreview({ summary, me, ownLast }: { summary: ConversationSummary; me: string | null; ownLast: boolean }) {
   const unsent = useUnsent(summary.id);
   const direct = summary.kind === "direct";
+  const last = summary.lastMessage;
   if (unsent) {
     const [label, mark] = STATUS_TEXT[unsent.status];
     return (
@@ -75,7 +87,7 @@ function RowPreview({ summary, me, ownLast }: { summary: ConversationSummary; me
   return (
     <>
       {ownLast && <OwnStatus conversationId={summary.id} messageId={summary.lastMessage!.id} known={summary.lastMessageStatus ?? "sent"} />}
-      {messagePreview(summary.lastMessage, me, direct)}
+      {messagePreview(last, me, direct || (last !== null && last.senderId === namedAfter(summary, me)))}
     </>
   );
 }
@@ -99,7 +111,11 @@ export function conversationTitle(conversation: ConversationSummary, me: string 
   return "Conversation";
 }
 
-/** The last message in a few words: "You: …", "Bob: …" in groups, attachments in words. */
+/**
+ * The last message in a few words: "You: …", "Bob: …" in groups, attachments
+ * in words. `direct`: the message is from the person the conversation is
+ * named after, so their name is left out.
+ */
 export function messagePreview(message: Message | null, me: string | null, direct: boolean): string {
   if (!message) return "";
   let body: string;
