@@ -112,6 +112,13 @@ describe("bench harness", () => {
       expect(details.rounds[details.round - 1]!.figures).toEqual(run.figures);
     }
     expect(stdout).toMatch(/medians of 2 rounds; by round (\d+ %|–), (\d+ %|–)/);
+    // At the one rate both columns held, what a message cost each server and the generator.
+    expect(stdout).toMatch(/\| server CPU per message at 30 msg\/s, the highest rate every column held \(µs\) \| [\d,]+ \| [\d,]+ \| \d+\.\d\d \|/);
+    for (const run of fanout!.runs) {
+      expect(run.figures.serverCpuPerMessage).toBeGreaterThan(0);
+      expect(run.figures.generatorCpuPerMessage).toBeGreaterThan(0);
+      expect(run.figures.databaseCpuPerMessage).toBeNull();
+    }
     const parleyReconnect = reconnect!.runs.find((r) => r.target === "parley")!;
     expect(parleyReconnect.figures.caughtUp).toBe(12);
     expect(parleyReconnect.figures.missed).toBe(0);

@@ -385,6 +385,54 @@ function medianRound(rounds: FanoutRun[]): FanoutRun {
   };
 }
 
+/** The steps of a column's shown round that held at `rate`. */
+function heldAt(run: RunResult, rate: number): FanoutStep[] {
+  const steps = (run.details as { steps?: FanoutStep[] } | undefined)?.steps ?? [];
+  return steps.filter((s) => s.holds && s.rate === rate);
+}
+
+/**
+ * The highest rate every column held in its shown round, or `null`. Every
+ * column steps through the same rates (before refining), so at this rate
+ * they carried the same load.
+ */
+function commonHeldRate(runs: RunResult[]): number | null {
+  const rates = runs.map((run) => new Set(((run.details as { steps?: FanoutStep[] } | undefined)?.steps ?? []).filter((s) => s.holds).map((s) => s.rate)));
+  const shared = [...(rates[0] ?? [])].filter((rate) => rates.every((r) => r.has(rate)));
+  return shared.length > 0 ? Math.max(...shared) : null;
+}
+
+/**
+ * CPU per message at the same load in every column: what a send costs
+ * Parley's server (and PostgreSQL, and the generator) beside what it costs
+ * the relay, without the p99 tail deciding where each column stopped.
+ * Added to each column's figures (the shown round's), with their metrics.
+ */
+function perMessageAtCommonRate(runs: RunResult[]): Metric[] {
+  const rate = runs.length > 1 ? commonHeldRate(runs) : null;
+  if (rate === null) return [];
+  const microsPerMessage = (steps: FanoutStep[], cpu: (s: FanoutStep) => number | null) => {
+    const values = steps.map((s) => {
+      const percent = cpu(s);
+      return percent === null || s.sendRate <= 0 ? null : (percent / 100 / s.sendRate) * 1e6;
+    });
+    if (values.length === 0 || values.some((v) => v === null)) return null;
+    return (values as number[]).reduce((a, b) => a + b, 0) / values.length;
+  };
+  for (const run of runs) {
+    const steps = heldAt(run, rate);
+    run.figures.serverCpuPerMessage = microsPerMessage(steps, (s) => s.serverCpu);
+    run.figures.databaseCpuPerMessage = microsPerMessage(steps, (s) => s.databaseCpu);
+    run.figures.generatorCpuPerMessage = microsPerMessage(steps, (s) => s.generatorCpu);
+  }
+  const at = `at ${Math.round(rate).toLocaleString("en-US")} msg/s, the highest rate every column held`;
+  return [
+    { key: "serverCpuPerMessage", label: `server CPU per message ${at}`, unit: "µs", better: "lower", digits: 0 },
+    { key: "databaseCpuPerMessage", label: `PostgreSQL backends CPU per message ${at}`, unit: "µs", better: "lower", digits: 0 },
+    { key: "generatorCpuPerMessage", label: `load generator CPU per message ${at}`, unit: "µs", better: "none", digits: 0 },
+  ];
+}
+
 /**
  * fanout: N clients in conversations of M members; an open-loop send rate
  * steps up until p99 send→receive latency passes the limit or anything is
@@ -443,9 +491,10 @@ export async function runFanout(ctx: ScenarioContext): Promise<ScenarioReport> {
   const multi = options.nodes.length > 1 || options.nodes[0] !== 1;
   const nodesText = multi ? `, ${options.nodes.join(" and ")} nodes` : "";
   // With several nodes, server CPU and RSS are sums over the nodes of a column.
-  const metrics = multi
-    ? METRICS.map((m) => (m.key === "serverCpu" || m.key === "serverRssMb" ? { ...m, label: `${m.label}, all nodes` } : m))
-    : METRICS;
+  const perMessage = perMessageAtCommonRate(runs);
+  const metrics = [...METRICS, ...perMessage].map((m) =>
+    multi && (m.key === "serverCpu" || m.key === "serverRssMb" || m.key === "serverCpuPerMessage") ? { ...m, label: `${m.label}, all nodes` } : m,
+  );
   return {
     scenario: "fanout",
     title: `fanout — ${options.fanoutClients} clients, conversations of ${options.members}${nodesText}, p99 limit ${options.p99LimitMs} ms`,
