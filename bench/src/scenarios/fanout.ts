@@ -385,10 +385,9 @@ function medianRound(rounds: FanoutRun[]): FanoutRun {
   };
 }
 
-/** The steps of a column's shown round that held at `rate`. */
-function heldAt(run: RunResult, rate: number): FanoutStep[] {
-  const steps = (run.details as { steps?: FanoutStep[] } | undefined)?.steps ?? [];
-  return steps.filter((s) => s.holds && s.rate === rate);
+/** The steps of a column's shown round that held. */
+function heldSteps(run: RunResult): FanoutStep[] {
+  return ((run.details as { steps?: FanoutStep[] } | undefined)?.steps ?? []).filter((s) => s.holds);
 }
 
 /**
@@ -397,7 +396,7 @@ function heldAt(run: RunResult, rate: number): FanoutStep[] {
  * they carried the same load.
  */
 function commonHeldRate(runs: RunResult[]): number | null {
-  const rates = runs.map((run) => new Set(((run.details as { steps?: FanoutStep[] } | undefined)?.steps ?? []).filter((s) => s.holds).map((s) => s.rate)));
+  const rates = runs.map((run) => new Set(heldSteps(run).map((s) => s.rate)));
   const shared = [...(rates[0] ?? [])].filter((rate) => rates.every((r) => r.has(rate)));
   return shared.length > 0 ? Math.max(...shared) : null;
 }
@@ -420,7 +419,7 @@ function perMessageAtCommonRate(runs: RunResult[]): Metric[] {
     return (values as number[]).reduce((a, b) => a + b, 0) / values.length;
   };
   for (const run of runs) {
-    const steps = heldAt(run, rate);
+    const steps = heldSteps(run).filter((s) => s.rate === rate);
     run.figures.serverCpuPerMessage = microsPerMessage(steps, (s) => s.serverCpu);
     run.figures.databaseCpuPerMessage = microsPerMessage(steps, (s) => s.databaseCpu);
     run.figures.generatorCpuPerMessage = microsPerMessage(steps, (s) => s.generatorCpu);
