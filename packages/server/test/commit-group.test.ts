@@ -2,11 +2,15 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs
 import { tmpdir } from "node:os";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
+import Fastify from "fastify";
+import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { sql, type Kysely, type Transaction } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Conversation } from "@parley/protocol";
 import { DomainEvents, type DomainEvent } from "../src/domain/domain-events.js";
 import { toParleyError } from "../src/edge/to-parley-error.js";
+import type { HttpContext } from "../src/http/http-context.js";
+import { registerHealthRoutes } from "../src/http/routes/system-routes.js";
 import { UnitOfWork } from "../src/domain/unit-of-work.js";
 import { CommitGroup } from "../src/storage/commit-group.js";
 import { openStorage, type Storage } from "../src/storage/database.js";
@@ -27,6 +31,20 @@ function noteWriter(group: CommitGroup) {
       return n;
     });
   return { write, handles };
+}
+
+/** `GET /ready` of Parley's own route, for `storage` (nothing else configured). */
+async function readiness(storage: Storage): Promise<{ status: number; body: unknown }> {
+  const app = Fastify();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerHealthRoutes(app as unknown as Parameters<typeof registerHealthRoutes>[0], { storage, readiness: {}, version: "test" } as unknown as HttpContext);
+  try {
+    const res = await app.inject({ method: "GET", url: "/ready" });
+    return { status: res.statusCode, body: res.json() };
+  } finally {
+    await app.close();
+  }
 }
 
 /** A flush of the WAL that waits until the test lets it go, counting the flushes. */
@@ -157,6 +175,11 @@ describe("group commit on SQLite, flushed off the event loop", () => {
       expect(flushes).toBe(1);
       // What an operator sees: the server is not ready, and the error is one to log.
       expect(wal.failed).toMatchObject({ code: "EIO" });
+      expect(await readiness(storage)).toMatchObject({ status: 200 });
+      expect(await readiness({ ...storage, sqliteWal: wal })).toEqual({
+        status: 503,
+        body: { error: { code: "unavailable", message: "Not ready: database down", details: { database: "down" } } },
+      });
       expect(toParleyError((later[0] as PromiseRejectedResult).reason)).toMatchObject({ error: { code: "unavailable" }, unexpected: true });
     } finally {
       await wal?.close();
