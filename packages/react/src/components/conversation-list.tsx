@@ -64,8 +64,13 @@ function useUnsent(conversationId: string): ChatMessage | null {
  */
 function namedAfter(summary: ConversationSummary, me: string | null): string | null {
   if (summary.title) return null;
-  const person = summary.kind === "direct" ? summary.members.find((m) => m.userId !== me) : summary.kind === "support" ? summary.members[0] : undefined;
+  const person = summary.kind === "direct" ? summary.members.find((m) => m.userId !== me) : summary.kind === "support" ? visitorOf(summary) : undefined;
   return person && person.userId !== me ? person.userId : null;
+}
+
+/** A support conversation's visitor: the member who opened it, listed first. */
+function visitorOf(conversation: ConversationSummary): ConversationSummary["members"][number] | undefined {
+  return conversation.members[0];
 }
 
 /** A row's last message: the user's unsent one when there is one (with its clock or "!"), else the inbox's. */
@@ -103,7 +108,7 @@ export function conversationTitle(conversation: ConversationSummary, me: string 
   if (conversation.title) return conversation.title;
   // A support conversation is named after its visitor, who opened it (for the visitor: "Support").
   if (conversation.kind === "support") {
-    const visitor = conversation.members[0];
+    const visitor = visitorOf(conversation);
     return visitor && visitor.userId !== me ? visitor.name : "Support";
   }
   const others = conversation.members.filter((m) => m.userId !== me).map((m) => m.name);
