@@ -138,6 +138,89 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     expect(benP.errors).toEqual([]);
   });
 
+  it("opens a backlog of hundreds of unread messages at the first of them, reads on a page at a time, and jumps to the latest", async () => {
+    const ben = { id: unique("ben"), name: "Ben Okafor" };
+    const senders = Array.from({ length: 5 }, (_, i) => unique(`s${i}`));
+    const benToken = await suite.node.token(ben.id, ben.name);
+    const { conversation } = await suite.node.api<{ conversation: { id: string } }>(
+      "POST",
+      "/v1/conversations",
+      { kind: "group", title: "Release crew", members: [ben.id, ...senders] },
+    );
+    const conversationId = conversation.id;
+    // Seeded through the REST API, which limits each sender's rate: the senders take turns, and wait when told to.
+    const send = async (text: string, i: number): Promise<number> => {
+      for (;;) {
+        try {
+          const { message } = await suite.node.api<{ message: { seq: number } }>(
+            "POST",
+            `/v1/conversations/${conversationId}/messages`,
+            { text },
+            senders[i % senders.length]!,
+          );
+          return message.seq;
+        } catch (err) {
+          if (!String(err).includes(": 429 ")) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    };
+    let readUpTo = 0;
+    for (let i = 1; i <= 20; i++) readUpTo = await send(`earlier ${i}`, i);
+    await suite.node.api("POST", `/v1/conversations/${conversationId}/read`, { seq: readUpTo }, ben.id);
+    for (let i = 1; i <= 260; i++) await send(`unread ${i}`, i);
+    const unread = async () => {
+      const { conversations } = await suite.node.api<{ conversations: Array<{ id: string; unreadCount: number }> }>(
+        "GET",
+        "/v1/conversations",
+        undefined,
+        ben.id,
+      );
+      return conversations.find((c) => c.id === conversationId)?.unreadCount;
+    };
+    expect(await unread()).toBe(260);
+
+    const benP = await person();
+    await signIn(benP, suite.node.url, benToken, conversationId);
+    const log = benP.page.getByRole("log", { name: "Messages" });
+    const inView = (text: string) =>
+      log.evaluate((el, text) => {
+        const view = el.getBoundingClientRect();
+        const item = [...el.querySelectorAll(".parley-text")].find((t) => t.textContent === text);
+        if (!item) return "not loaded";
+        const box = item.getBoundingClientRect();
+        return box.top >= view.top - 1 && box.bottom <= view.bottom + 1 ? "in view" : "out of view";
+      }, text);
+    // The divider and the first unread message are in view; the newest are not loaded until Ben gets there.
+    await expect.poll(() => log.getByRole("separator", { name: "Unread messages" }).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => inView("unread 1"), { timeout: 10_000 }).toBe("in view");
+    expect(await log.evaluate((el) => el.querySelector(".parley-unread-divider + .parley-group .parley-text")?.textContent)).toBe("unread 1");
+    expect(await inView("unread 260")).toBe("not loaded");
+    const jump = benP.page.getByRole("button", { name: /Jump to latest/ });
+    expect(await jump.count()).toBe(1);
+    await benP.page.waitForTimeout(1_000);
+    expect(await inView("unread 1")).toBe("in view");
+    expect(await unread()).toBe(260);
+    await screenshot(benP.page, "conversation-long-backlog");
+
+    // Reading down to the bottom of what is loaded reads that much, and the next page follows below.
+    const loaded = () => log.locator(".parley-text").count();
+    const before = await loaded();
+    await log.evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+    });
+    await expect.poll(loaded, { timeout: 10_000 }).toBeGreaterThan(before);
+    await expect.poll(unread, { timeout: 10_000 }).toBeLessThan(260);
+    expect(await unread()).toBeGreaterThan(150);
+    expect(await inView("unread 260")).toBe("not loaded");
+
+    await jump.click();
+    await expect.poll(() => inView("unread 260"), { timeout: 10_000 }).toBe("in view");
+    expect(await jump.count()).toBe(0);
+    await expect.poll(unread, { timeout: 10_000 }).toBe(0);
+    expect(benP.errors).toEqual([]);
+  });
+
   it("shows markup in a message as text and runs none of it", async () => {
     const { conversationId, ana, ben } = await pair();
     const anaP = await person();

@@ -40,6 +40,9 @@ export interface ConversationContext {
   refreshInbox(): void;
 }
 
+/** Messages before the one a window opens at ({@link ConversationHandle.openAt}), for context, at most. */
+const CONTEXT_BEFORE = 5;
+
 /** Resolves with nothing and never rejects unhandled: callers may ignore the promise. */
 function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
@@ -231,6 +234,8 @@ export class ConversationHandle implements ReadableStore<ConversationSnapshot> {
         }
         assertPacketFits("message:send", payload);
         this.#ctx.typing.stop(this.id);
+        // A new message goes after the newest ones: a window of older ones gives way to them.
+        this.#store.jumpToLatest();
         const display = (input.attachments ?? []).filter((a): a is Attachment => "url" in a && "mimeType" in a);
         return this.#ctx.outbox.enqueue(payload, display);
       })(),
@@ -292,8 +297,59 @@ export class ConversationHandle implements ReadableStore<ConversationSnapshot> {
   }
 
   /**
+   * Shows the messages from `seq` on (with a few before it for context)
+   * instead of the newest ones, when they are not on show already: for a
+   * long backlog of unread messages, or a link to an old message. Newer
+   * messages then come a page at a time with {@link loadNewer}, or all at
+   * once with {@link jumpToLatest}; meanwhile the newest ones are kept up to
+   * date out of sight (`hasNewer` in the snapshot).
+   */
+  async openAt(seq: number): Promise<void> {
+    const timeline = this.#store.timeline;
+    if (!timeline.loaded) await this.open();
+    const gapStart = timeline.gapStart;
+    const gapEnd = timeline.gapEnd;
+    if (gapEnd !== null && seq > gapEnd) {
+      this.jumpToLatest();
+      return;
+    }
+    if (seq >= timeline.floor && (gapStart === null || seq < gapStart)) return;
+    const pageSize = this.#ctx.options.pageSize;
+    const beforeSeq = seq + pageSize - Math.min(CONTEXT_BEFORE, Math.floor(pageSize / 4));
+    const page = await this.#ctx.connection.request("conversation:history", { conversationId: this.id, beforeSeq, limit: pageSize });
+    this.#store.openAt(page.messages, page.hasMore, beforeSeq);
+  }
+
+  /** Loads the next page towards the newest messages, while `hasNewer` (see {@link openAt}). Resolves at once when there is none. */
+  async loadNewer(): Promise<void> {
+    const timeline = this.#store.timeline;
+    const from = timeline.gapStart;
+    const to = timeline.gapEnd;
+    if (from === null || to === null || this.#store.getSnapshot().loadingNewer) return;
+    // A page of `pageSize` before this covers every message from the gap's start up to it.
+    const beforeSeq = Math.min(from + this.#ctx.options.pageSize, to + 1);
+    this.#store.setLoadingNewer(true);
+    try {
+      const page = await this.#ctx.connection.request("conversation:history", {
+        conversationId: this.id,
+        beforeSeq,
+        limit: this.#ctx.options.pageSize,
+      });
+      // Unless the reader jumped to the newest meanwhile.
+      if (timeline.gapStart === from) this.#store.applyNewer(page.messages, beforeSeq);
+    } finally {
+      this.#store.setLoadingNewer(false);
+    }
+  }
+
+  /** Shows the newest messages again after {@link openAt} (they were kept up to date: nothing is fetched). */
+  jumpToLatest(): void {
+    this.#store.jumpToLatest();
+  }
+
+  /**
    * Marks the conversation read up to `seq` (default: the newest stored
-   * message). The unread count drops at once; the server tells the other
+   * message on show). The unread count drops at once; the server tells the other
    * members (and the user's other devices).
    */
   async markRead(seq?: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  API_KEY,
   Fleet,
   directConversation,
   eventually,
@@ -135,6 +136,53 @@ describe("a conversation's state", () => {
     const history = await serverHistory(node.t, id, "dave");
     expect(shown(theirs).stored).toEqual(history.map((m) => `${m.seq}:${m.text}`));
     expect(shown(theirs).texts).toEqual(Array.from({ length: 120 }, (_, i) => `m${i + 1}`));
+  });
+
+  it("opens at an old message away from the newest, pages towards them while they stay live, and jumps back to them", async () => {
+    const id = await directConversation(node.t, "erin", "fay");
+    for (let i = 1; i <= 70; i++) await restSend(node.t, id, "erin", `m${i}`);
+    const fay = fleet.client(node.url, "fay", { pageSize: 20 });
+    await statusIs(fay, "connected");
+    const chat = fay.conversation(id);
+    await chat.open();
+    expect(shown(chat).texts[0]).toBe("m51");
+
+    // The first unread of a long backlog: a page from a few messages before it, the newest out of sight.
+    await chat.openAt(11);
+    expect(shown(chat).texts).toEqual(Array.from({ length: 20 }, (_, i) => `m${i + 6}`));
+    expect(chat.getSnapshot()).toMatchObject({ hasOlder: true, hasNewer: true });
+    // What arrives meanwhile is kept, not shown after the window.
+    await restSend(node.t, id, "erin", "live 1");
+    await eventually(() => chat.getSnapshot().conversation?.lastSeq === 71, 3_000, "live message");
+    expect(shown(chat).texts.at(-1)).toBe("m25");
+    // Reading the window reads up to what it shows, not the newest.
+    await chat.markRead();
+    expect(chat.getSnapshot().lastReadSeq).toBe(25);
+    expect(
+      (await node.t.request("GET", `/v1/conversations/${id}`, { auth: API_KEY, actAs: "fay" })).body,
+    ).toMatchObject({ members: expect.arrayContaining([expect.objectContaining({ userId: "fay", lastReadSeq: 25 })]) });
+
+    while (chat.getSnapshot().hasNewer) await chat.loadNewer();
+    const history = await serverHistory(node.t, id, "fay");
+    expect(shown(chat).stored).toEqual(history.filter((m) => m.seq >= 6).map((m) => `${m.seq}:${m.text}`));
+    expect(shown(chat).texts.at(-1)).toBe("live 1");
+    // Opening just before the window joins it: one list again, back to the first message.
+    await chat.openAt(3);
+    expect(chat.getSnapshot()).toMatchObject({ hasOlder: false, hasNewer: false });
+    expect(shown(chat).stored).toEqual(history.map((m) => `${m.seq}:${m.text}`));
+
+    // On another device: opened at the backlog, then the user sends: the newest show, with the message after them.
+    const phone = fleet.client(node.url, "fay", { pageSize: 20 });
+    await statusIs(phone, "connected");
+    const other = phone.conversation(id);
+    await other.open();
+    await other.openAt(11);
+    expect(other.getSnapshot().hasNewer).toBe(true);
+    const sent = other.send({ text: "catching up" });
+    expect(other.getSnapshot().hasNewer).toBe(false);
+    await sent;
+    expect(shown(other).texts.slice(-3)).toEqual(["m70", "live 1", "catching up"]);
+    expect(shown(other).texts[0]).toBe("m52");
   });
 
   it("shows edits, reactions and a tombstone for a message deleted for everyone, and drops one deleted for me on every device", async () => {

@@ -54,6 +54,42 @@ describe("message timeline", () => {
     expect(timeline.hasOlder).toBe(false);
   });
 
+  it("shows a window opened away from the newest, holds the newest above a gap, and ignores changes inside the gap", () => {
+    const timeline = new MessageTimeline();
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => message(from + i));
+    timeline.applyPage(range(41, 50), true);
+    timeline.openAt(range(11, 20), true, 21);
+    expect(timeline.messages.map((m) => m.seq)).toEqual(range(11, 20).map((m) => m.seq));
+    expect([timeline.hasOlder, timeline.hasNewer, timeline.gapStart, timeline.gapEnd]).toEqual([true, true, 21, 40]);
+    // A change inside the gap waits for the page that brings it; one to a held newest message is kept, out of sight.
+    expect(timeline.apply(message(30, 51))).toBe(false);
+    timeline.apply(message(45, 52));
+    timeline.apply(message(53));
+    expect(timeline.newestSeq).toBe(20);
+    timeline.applyNewer(range(21, 30), 31);
+    expect(timeline.gapStart).toBe(31);
+    timeline.applyNewer([...range(31, 44), message(45, 52)], 41);
+    expect(timeline.hasNewer).toBe(false);
+    expect(timeline.messages.map((m) => m.seq)).toEqual([...range(11, 50).map((m) => m.seq), 53]);
+    expect(timeline.get(45)?.text).toBe("text 45@52");
+
+    // A page that reaches what is loaded joins it; one that stops short leaves a gap of its own.
+    timeline.openAt(range(1, 10), false, 11);
+    expect([timeline.hasOlder, timeline.hasNewer, timeline.messages.length]).toEqual([false, false, 51]);
+    const short = new MessageTimeline();
+    short.applyPage(range(41, 50), true);
+    short.openAt(range(1, 5), false, 6);
+    expect([short.gapStart, short.gapEnd]).toEqual([6, 40]);
+
+    // Jumping to the newest drops the window: older pages are fetched again from there.
+    const other = new MessageTimeline();
+    other.applyPage(range(41, 50), true);
+    other.openAt(range(11, 20), true, 21);
+    expect(other.jumpToLatest()).toBe(true);
+    expect([other.hasOlder, other.hasNewer, other.floor]).toEqual([true, false, 41]);
+    expect(other.messages.map((m) => m.seq)).toEqual(range(41, 50).map((m) => m.seq));
+  });
+
   it("advances the sync cursor only through contiguous live changes", () => {
     const timeline = new MessageTimeline();
     timeline.applyPage([], false);

@@ -536,6 +536,47 @@ describe("MessageList with a Parley server", () => {
     expect(dividers()).toHaveLength(1);
   });
 
+  it("opens a long backlog at its first unread message in one step, reads on a page at a time, and jumps to the latest", async () => {
+    const id = await directConversation("una", "val");
+    for (let i = 1; i <= 10; i++) await restSend(id, "val", `seen ${i}`);
+    await api("POST", `/v1/conversations/${id}/read`, { seq: 10 }, "una");
+    for (let i = 1; i <= 200; i++) await restSend(id, "val", `unread ${i}`);
+    const una = clients.client("una", { pageSize: 20 });
+    await statusIs(una, "connected");
+    render(
+      <ParleyProvider client={una}>
+        <MessageList conversationId={id} />
+      </ParleyProvider>,
+    );
+    const log = within(screen.getByRole("log", { name: "Messages" }));
+    // The window starts a few messages before the first unread one, with the divider there; the newest wait.
+    await log.findByText("unread 1", undefined, { timeout: 5_000 });
+    expect(log.getByText("seen 6")).toBeTruthy();
+    expect(log.queryByText("unread 200")).toBeNull();
+    expect(dividers()).toHaveLength(1);
+    expect(dividers()[0]!.nextElementSibling?.querySelector(".parley-text")?.textContent).toBe("unread 1");
+    expect(list().scrollTop).toBe(0);
+    expect(screen.getByRole("button", { name: "Load newer messages" })).toBeTruthy();
+    expect(screen.getByRole("button", { name: /Jump to latest/ })).toBeTruthy();
+    await sleep(300);
+    expect(await readPosition(id, "una")).toBe(10);
+
+    // Reaching the bottom of the window reads what it shows and loads the next page below, the view staying put.
+    list().scrollTop = list().scrollHeight;
+    fireEvent.scroll(list());
+    await log.findByText("unread 35", undefined, { timeout: 5_000 });
+    await waitFor(async () => expect(await readPosition(id, "una")).toBe(25), { timeout: 5_000 });
+    expect(list().scrollTop).toBe(20 * 50 - 200);
+    expect(log.queryByText("unread 200")).toBeNull();
+
+    fireEvent.click(screen.getByRole("button", { name: /Jump to latest/ }));
+    await log.findByText("unread 200");
+    expect(log.queryByText("unread 1")).toBeNull();
+    expect(screen.queryByRole("button", { name: "Load newer messages" })).toBeNull();
+    expect(list().scrollTop).toBe(list().scrollHeight - 200);
+    await waitFor(async () => expect(await readPosition(id, "una")).toBe(210), { timeout: 5_000 });
+  });
+
   it("puts no divider above messages read as they arrive at the bottom, but does for those that arrive while scrolled up", async () => {
     const id = await directConversation("wes", "xia");
     for (let i = 1; i <= 10; i++) await restSend(id, "xia", `old ${i}`);

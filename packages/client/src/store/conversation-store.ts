@@ -76,6 +76,15 @@ export interface ConversationSnapshot {
   /** Older messages exist that `loadOlder()` would fetch. */
   hasOlder: boolean;
   loadingOlder: boolean;
+  /**
+   * Newer messages exist than those shown: the list was opened away from the
+   * newest ones (at the first unread message of a long backlog, see
+   * `openAt()`). `loadNewer()` fetches the next page towards them,
+   * `jumpToLatest()` shows them at once. The user's unsent messages show
+   * only with the newest ones.
+   */
+  hasNewer: boolean;
+  loadingNewer: boolean;
   /** Others typing now (never the user). */
   typing: TypingUser[];
   /** The user's own read position (0 when unknown). */
@@ -120,6 +129,7 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
   #status: LoadState = "idle";
   #error: ParleyClientError | null = null;
   #loadingOlder = false;
+  #loadingNewer = false;
   #chatCache = new Map<string, { source: Message; status: MessageStatus; readers: string; chat: ChatMessage }>();
 
   readonly #baseUrl: string;
@@ -155,6 +165,11 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
 
   setLoadingOlder(loading: boolean): void {
     this.#loadingOlder = loading;
+    this.changed();
+  }
+
+  setLoadingNewer(loading: boolean): void {
+    this.#loadingNewer = loading;
     this.changed();
   }
 
@@ -253,6 +268,29 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
     });
   }
 
+  /** Shows a page away from the newest messages (see {@link MessageTimeline.openAt}). */
+  openAt(messages: readonly Message[], hasMore: boolean, beforeSeq: number): void {
+    this.batch(() => {
+      this.timeline.openAt(messages, hasMore, beforeSeq);
+      for (const message of messages) this.applyMessage(message, false);
+      this.changed();
+    });
+  }
+
+  /** Applies a page towards the newest messages (see {@link MessageTimeline.applyNewer}). */
+  applyNewer(messages: readonly Message[], beforeSeq: number): void {
+    this.batch(() => {
+      this.timeline.applyNewer(messages, beforeSeq);
+      for (const message of messages) this.applyMessage(message, false);
+      this.changed();
+    });
+  }
+
+  /** Shows the newest messages, dropping a window opened away from them. */
+  jumpToLatest(): void {
+    if (this.timeline.jumpToLatest()) this.changed();
+  }
+
   /** Hides a message the user deleted "for me" without waiting for the server's event. */
   hideLocally(messageId: string): void {
     const message = this.timeline.byId(messageId);
@@ -317,6 +355,8 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
   countFromOthersAfter(seq: number): number | null {
     const floor = this.timeline.oldestSeq;
     if (!this.timeline.loaded || (this.timeline.hasOlder && (floor === null || floor > seq + 1))) return null;
+    // The newest messages are held apart from those on show: the server counts.
+    if (this.timeline.hasNewer) return null;
     const me = this.#viewer().userId;
     return this.timeline.messages.filter((m) => m.seq > seq && m.senderId !== me && m.deletedAt === null).length;
   }
@@ -341,7 +381,8 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
       messages.push(chat);
     }
     this.#chatCache = nextCache;
-    for (const send of this.#pending.values()) messages.push(pendingChat(this.id, send, viewer, this.#baseUrl));
+    // Unsent messages go after the newest ones, not after a window of older ones.
+    if (!this.timeline.hasNewer) for (const send of this.#pending.values()) messages.push(pendingChat(this.id, send, viewer, this.#baseUrl));
     return {
       id: this.id,
       conversation: this.#conversation,
@@ -351,6 +392,8 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
       error: this.#error,
       hasOlder: this.timeline.hasOlder,
       loadingOlder: this.#loadingOlder,
+      hasNewer: this.timeline.hasNewer,
+      loadingNewer: this.#loadingNewer,
       typing: [...this.#typing].map(([userId, { name }]) => ({ userId, name })),
       lastReadSeq: this.ownMember?.lastReadSeq ?? 0,
     };

@@ -16,6 +16,13 @@ export class MessageTimeline {
   #cursor: number | null = null;
   /** Messages below this `seq` are not loaded yet (history paging fetches them); `null` before the first page. */
   #floor: number | null = null;
+  /**
+   * Messages with `seq` in `[from, to]` are not loaded: the window was opened
+   * away from the newest messages ({@link openAt}). Those below the gap are
+   * shown; those above it (the newest page and what arrived since, kept
+   * up to date) are held for when the reader gets there.
+   */
+  #gap: { from: number; to: number } | null = null;
   /** Live `revSeq`s above the cursor; the cursor advances through them while they are contiguous. */
   readonly #seenAbove = new Set<number>();
   #sorted: Message[] | null = [];
@@ -25,10 +32,29 @@ export class MessageTimeline {
     return this.#cursor;
   }
 
-  /** The stored messages, ascending by `seq`. */
+  /** The stored messages on show, ascending by `seq`: all of them, or those below the gap while there is one. */
   get messages(): readonly Message[] {
-    if (this.#sorted === null) this.#sorted = [...this.#bySeq.values()].sort((a, b) => a.seq - b.seq);
+    if (this.#sorted === null) {
+      const gap = this.#gap;
+      const held = [...this.#bySeq.values()];
+      this.#sorted = (gap ? held.filter((m) => m.seq < gap.from) : held).sort((a, b) => a.seq - b.seq);
+    }
     return this.#sorted;
+  }
+
+  /** `true` while newer messages exist than those on show (the window was opened away from the newest, see {@link openAt}). */
+  get hasNewer(): boolean {
+    return this.#gap !== null;
+  }
+
+  /** The first `seq` that is not loaded above the messages on show, while {@link hasNewer}. */
+  get gapStart(): number | null {
+    return this.#gap?.from ?? null;
+  }
+
+  /** The last `seq` that is not loaded above the messages on show, while {@link hasNewer}. */
+  get gapEnd(): number | null {
+    return this.#gap?.to ?? null;
   }
 
   /** `true` while older messages exist that are not loaded yet. */
@@ -88,6 +114,11 @@ export class MessageTimeline {
       if (message.hidden) this.#hidden.add(seq);
       return false;
     }
+    // Nor is a message in the gap shown: paging towards the newest fetches it.
+    if (this.#gap && seq >= this.#gap.from && seq <= this.#gap.to) {
+      if (message.hidden) this.#hidden.add(seq);
+      return false;
+    }
     const held = this.#bySeq.get(seq);
     if (message.hidden) {
       this.#hidden.add(seq);
@@ -118,6 +149,54 @@ export class MessageTimeline {
       this.#sorted = null;
     }
     for (const message of messages) this.apply(message);
+  }
+
+  /**
+   * Shows the page of history that ends just before `beforeSeq` (fetched
+   * with it) instead of the messages on show: a window opened away from the
+   * newest messages, e.g. at the first unread message of a long backlog.
+   * The newest messages stay held above a gap, kept up to date by live
+   * events and sync, and {@link loadNewer} pages towards them. A page that
+   * reaches what is already loaded just joins it (no gap).
+   */
+  openAt(messages: readonly Message[], hasMore: boolean, beforeSeq: number): void {
+    // Where the held messages that reach the newest begin: above the gap, or the whole of them.
+    const upper = this.#gap ? this.#gap.to + 1 : (this.#floor ?? 0);
+    if (beforeSeq >= upper) {
+      this.jumpToLatest();
+      this.applyPage(messages, hasMore);
+      return;
+    }
+    for (const seq of this.#bySeq.keys()) if (seq < upper) this.#bySeq.delete(seq);
+    this.#floor = hasMore ? (messages[0]?.seq ?? beforeSeq) : 0;
+    this.#gap = { from: beforeSeq, to: upper - 1 };
+    this.#sorted = null;
+    for (const message of messages) this.apply(message);
+  }
+
+  /**
+   * Applies a page towards the newest messages, fetched with `beforeSeq`
+   * (at most a page above the gap's start): every message below `beforeSeq`
+   * is loaded now, and when that closes the gap, the held newest messages
+   * show after them.
+   */
+  applyNewer(messages: readonly Message[], beforeSeq: number): void {
+    const gap = this.#gap;
+    if (!gap || beforeSeq <= gap.from) return;
+    this.#gap = beforeSeq > gap.to ? null : { from: beforeSeq, to: gap.to };
+    this.#sorted = null;
+    for (const message of messages) this.apply(message);
+  }
+
+  /** Drops the window below the gap and shows the newest messages (held all along). */
+  jumpToLatest(): boolean {
+    const gap = this.#gap;
+    if (!gap) return false;
+    for (const seq of this.#bySeq.keys()) if (seq < gap.from) this.#bySeq.delete(seq);
+    this.#floor = gap.to + 1;
+    this.#gap = null;
+    this.#sorted = null;
+    return true;
   }
 
   /**

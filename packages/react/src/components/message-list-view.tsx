@@ -23,6 +23,21 @@ export interface MessageListViewProps {
   hasOlder?: boolean;
   loadingOlder?: boolean;
   onLoadOlder?: () => void;
+  /**
+   * Newer messages exist than those given (the list shows a window opened at the first unread message of a
+   * long backlog): "Load newer messages" shows at the bottom, and "Jump to latest" over the list. @default false
+   */
+  hasNewer?: boolean;
+  loadingNewer?: boolean;
+  /** Called when the reader reaches the bottom of a window (or presses "Load newer messages"). */
+  onLoadNewer?: () => void;
+  /** Called for "Jump to latest": show the newest messages. */
+  onJumpToLatest?: () => void;
+  /**
+   * Opens the list at `seq` instead (see `openAt` of the SDK): given, a first unread message more than a few
+   * pages back is shown this way, in one step, rather than by loading every page after it.
+   */
+  onOpenAt?: (seq: number) => void;
   onRetry?: (clientId: string) => void;
   onDiscard?: (clientId: string) => void;
   /** Edits the user's own message; the list shows inline Save and Cancel. */
@@ -67,6 +82,12 @@ export type ReceiptMember = Pick<Member, "userId" | "name" | "lastReadSeq" | "la
 
 /** Pages of older messages loaded at most, on opening, to reach the first unread message. */
 const MAX_UNREAD_PAGES = 10;
+
+/**
+ * With `onOpenAt`, a first unread message more than this many messages before the oldest loaded one is opened
+ * at directly (the newest stay out of sight until the reader gets there), not reached a page at a time.
+ */
+const OPEN_AT_DISTANCE = 150;
 
 /** What Tab can reach inside a message (elements given their own `tabIndex` by the list keep it). */
 const FOCUSABLE = "a[href], button:not([disabled]), textarea, input, select";
@@ -524,6 +545,11 @@ export function MessageListView(props: MessageListViewProps) {
     hasOlder = false,
     loadingOlder = false,
     onLoadOlder,
+    hasNewer = false,
+    loadingNewer = false,
+    onLoadNewer,
+    onJumpToLatest,
+    onOpenAt,
     onBottomVisible,
     onAtBottomChange,
     members = NO_MEMBERS,
@@ -537,10 +563,11 @@ export function MessageListView(props: MessageListViewProps) {
     now,
   } = props;
   const ref = useRef<HTMLDivElement>(null);
-  const anchor = useScrollAnchor(ref, messages);
+  const anchor = useScrollAnchor(ref, messages, !hasNewer);
   // On opening, the list finds the first unread message (loading older pages if it is not loaded yet), then shows it, once.
   const [started, setStarted] = useState(false);
   const olderPagesForUnread = useRef(0);
+  const openedAtUnread = useRef(false);
   const hasMessages = messages.length > 0;
   const unreadCandidate =
     unreadAfterSeq === null ? undefined : messages.find((m) => !m.own && m.seq !== null && m.seq > unreadAfterSeq && m.type !== "system");
@@ -606,6 +633,19 @@ export function MessageListView(props: MessageListViewProps) {
       setStarted(true);
       return;
     }
+    if (!unreadKnown && hasOlder && onOpenAt && unreadAfterSeq !== null) {
+      // A long way back: open there in one step; more than a page back: load the pages after it first.
+      const oldest = messages.find((m) => m.seq !== null)?.seq ?? 0;
+      if (openedAtUnread.current) return;
+      if (oldest - unreadAfterSeq > OPEN_AT_DISTANCE || olderPagesForUnread.current >= MAX_UNREAD_PAGES) {
+        openedAtUnread.current = true;
+        onOpenAt(unreadAfterSeq + 1);
+      } else if (!loadingOlder && onLoadOlder) {
+        olderPagesForUnread.current += 1;
+        onLoadOlder();
+      }
+      return;
+    }
     if (!unreadKnown && hasOlder && onLoadOlder && olderPagesForUnread.current < MAX_UNREAD_PAGES) {
       // The first unread message is older than what is loaded: fetch the pages before it first (the view stays put meanwhile).
       if (!loadingOlder) {
@@ -621,7 +661,7 @@ export function MessageListView(props: MessageListViewProps) {
     // A jump is not the reader scrolling up: it must not load an older page (which would shift what they see).
     lastTop.current = el.scrollTop;
     onScroll();
-  }, [settling, candidateKey, unreadKnown, hasOlder, loadingOlder, onLoadOlder, onScroll]);
+  }, [settling, candidateKey, unreadKnown, hasOlder, loadingOlder, onLoadOlder, onOpenAt, unreadAfterSeq, messages, onScroll]);
 
   // Editing a message brings it into view (↑ in the composer may pick one off screen).
   useEffect(() => {
@@ -675,6 +715,10 @@ export function MessageListView(props: MessageListViewProps) {
   useEffect(() => {
     if (!settling && anchor.atBottom && isAtBottom()) onBottomVisible?.();
   }, [settling, anchor.atBottom, isAtBottom, messages, onBottomVisible]);
+  // Reaching the bottom of a window of older messages loads the page after it (the button stays for keyboards).
+  useEffect(() => {
+    if (!settling && hasNewer && !loadingNewer && anchor.atBottom && isAtBottom()) onLoadNewer?.();
+  }, [settling, hasNewer, loadingNewer, anchor.atBottom, isAtBottom, messages, onLoadNewer]);
   useEffect(() => {
     onAtBottomChange?.(anchor.atBottom);
   }, [anchor.atBottom, onAtBottomChange]);
@@ -745,11 +789,22 @@ export function MessageListView(props: MessageListViewProps) {
             </div>
           );
         })}
+        {hasNewer && (
+          <button type="button" className="parley-load-newer" onClick={onLoadNewer} disabled={loadingNewer}>
+            {loadingNewer ? "Loading…" : "Load newer messages"}
+          </button>
+        )}
       </div>
       <div className="parley-sr-only" aria-live="polite">
         {announcement}
       </div>
-      {anchor.newCount > 0 && (
+      {hasNewer && onJumpToLatest && (
+        <button type="button" className="parley-new-messages" onClick={onJumpToLatest}>
+          Jump to latest
+          <span aria-hidden="true"> ↓</span>
+        </button>
+      )}
+      {!hasNewer && anchor.newCount > 0 && (
         <button type="button" className="parley-new-messages" onClick={anchor.scrollToBottom}>
           {anchor.newCount === 1 ? "1 new message" : `${anchor.newCount} new messages`}
           <span aria-hidden="true"> ↓</span>

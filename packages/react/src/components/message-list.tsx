@@ -115,6 +115,11 @@ function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, 
       hasOlder={conversation.hasOlder}
       loadingOlder={conversation.loadingOlder}
       onLoadOlder={() => void conversation.loadOlder().catch(() => undefined)}
+      hasNewer={conversation.hasNewer}
+      loadingNewer={conversation.loadingNewer}
+      onLoadNewer={() => void conversation.loadNewer().catch(() => undefined)}
+      onJumpToLatest={conversation.jumpToLatest}
+      onOpenAt={(seq) => void conversation.openAt(seq).catch(() => undefined)}
       onRetry={(clientId) => void conversation.retry(clientId)}
       onDiscard={conversation.discard}
       onEdit={(id, text) => conversation.edit(id, text).catch(failed("Not edited"))}

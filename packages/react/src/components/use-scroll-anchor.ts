@@ -28,13 +28,15 @@ function isAtBottom(el: HTMLElement): boolean {
  * Keeps a message list where the reader wants it: at the bottom when they
  * are there (new messages scroll into view), put when they read history
  * (a "N new messages" count instead), in place when older messages load
- * above, and at the bottom after they send.
+ * above, and at the bottom after they send. With `follow` off, the list
+ * shows a window of older messages (newer ones exist that are not on
+ * show): pages added below it leave the view in place.
  */
-export function useScrollAnchor(ref: RefObject<HTMLElement | null>, messages: readonly ChatMessage[]): ScrollAnchor {
+export function useScrollAnchor(ref: RefObject<HTMLElement | null>, messages: readonly ChatMessage[], follow = true): ScrollAnchor {
   const [atBottom, setAtBottom] = useState(true);
   const [newCount, setNewCount] = useState(0);
   const atBottomRef = useRef(true);
-  const previous = useRef<{ keys: string[]; height: number; top: number } | null>(null);
+  const previous = useRef<{ keys: string[]; height: number; top: number; follow: boolean } | null>(null);
 
   const scrollToBottom = useCallback(() => {
     const el = ref.current;
@@ -78,14 +80,23 @@ export function useScrollAnchor(ref: RefObject<HTMLElement | null>, messages: re
       }
       const lastIndex = oldLast === undefined ? -1 : keys.indexOf(oldLast);
       const appended = lastIndex >= 0 ? messages.slice(lastIndex + 1) : [];
-      if (appended.length > 0) {
+      if (!before.follow) {
+        // The list showed a window of older messages: a page added below it leaves the view where it is, and
+        // the newest messages put in its place (the reader jumped there, or sent) show from the bottom.
+        if (follow && lastIndex < 0) scrollToBottom();
+        else {
+          const bottom = isAtBottom(el);
+          atBottomRef.current = bottom;
+          setAtBottom(bottom);
+        }
+      } else if (appended.length > 0) {
         if (appended.some((m) => m.own && m.seq === null)) scrollToBottom();
         else if (atBottomRef.current) el.scrollTop = el.scrollHeight - el.clientHeight;
         else setNewCount((n) => n + appended.filter((m) => !m.own).length);
       }
     }
-    previous.current = { keys, height: el.scrollHeight, top: el.scrollTop };
-  }, [messages, ref, scrollToBottom]);
+    previous.current = { keys, height: el.scrollHeight, top: el.scrollTop, follow };
+  }, [messages, ref, scrollToBottom, follow]);
 
   useEffect(() => {
     const el = ref.current;

@@ -14,6 +14,12 @@ export interface ConversationActions {
   delete(messageId: string, scope?: DeleteScope): Promise<void>;
   react(messageId: string, emoji: string, on?: boolean): Promise<Message>;
   loadOlder(): Promise<void>;
+  /** Shows the messages from `seq` on instead of the newest (e.g. the first unread of a long backlog); `hasNewer` then says more follow. */
+  openAt(seq: number): Promise<void>;
+  /** Loads the next page towards the newest messages, while `hasNewer`. */
+  loadNewer(): Promise<void>;
+  /** Shows the newest messages again after `openAt`. */
+  jumpToLatest(): void;
   /** Marks read up to `seq` (default: the newest message). */
   markRead(seq?: number): Promise<void>;
   /** Sends a failed message again. */
@@ -35,6 +41,9 @@ function actionsOf(handle: ConversationHandle): ConversationActions {
     delete: (messageId, scope) => handle.delete(messageId, scope),
     react: (messageId, emoji, on) => handle.react(messageId, emoji, on),
     loadOlder: () => handle.loadOlder(),
+    openAt: (seq) => handle.openAt(seq),
+    loadNewer: () => handle.loadNewer(),
+    jumpToLatest: () => handle.jumpToLatest(),
     markRead: (seq) => handle.markRead(seq),
     retry: (clientId) => handle.retry(clientId),
     discard: (clientId) => handle.discard(clientId),
