@@ -138,7 +138,7 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     expect(benP.errors).toEqual([]);
   });
 
-  it("opens a backlog of hundreds of unread messages at the first of them, reads on a page at a time, and jumps to the latest", async () => {
+  it("opens a backlog of hundreds of unread messages at the first of them, reads on a page at a time, jumps to the latest and back to a quoted original", async () => {
     const ben = { id: unique("ben"), name: "Ben Okafor" };
     const senders = Array.from({ length: 5 }, (_, i) => unique(`s${i}`));
     const benToken = await suite.node.token(ben.id, ben.name);
@@ -149,16 +149,16 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     );
     const conversationId = conversation.id;
     // Seeded through the REST API, which limits each sender's rate: the senders take turns, and wait when told to.
-    const send = async (text: string, i: number): Promise<number> => {
+    const send = async (text: string, i: number, replyTo?: string): Promise<{ id: string; seq: number }> => {
       for (;;) {
         try {
-          const { message } = await suite.node.api<{ message: { seq: number } }>(
+          const { message } = await suite.node.api<{ message: { id: string; seq: number } }>(
             "POST",
             `/v1/conversations/${conversationId}/messages`,
-            { text },
+            { text, replyTo },
             senders[i % senders.length]!,
           );
-          return message.seq;
+          return message;
         } catch (err) {
           if (!String(err).includes(": 429 ")) throw err;
           await new Promise((r) => setTimeout(r, 100));
@@ -166,9 +166,15 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
       }
     };
     let readUpTo = 0;
-    for (let i = 1; i <= 20; i++) readUpTo = await send(`earlier ${i}`, i);
+    let first = "";
+    for (let i = 1; i <= 20; i++) {
+      const sent = await send(`earlier ${i}`, i);
+      first ||= sent.id;
+      readUpTo = sent.seq;
+    }
     await suite.node.api("POST", `/v1/conversations/${conversationId}/read`, { seq: readUpTo }, ben.id);
-    for (let i = 1; i <= 260; i++) await send(`unread ${i}`, i);
+    // The last one answers the very first message, far older than any page the list loads with it.
+    for (let i = 1; i <= 260; i++) await send(`unread ${i}`, i, i === 260 ? first : undefined);
     const unread = async () => {
       const { conversations } = await suite.node.api<{ conversations: Array<{ id: string; unreadCount: number }> }>(
         "GET",
@@ -218,6 +224,14 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     await expect.poll(() => inView("unread 260"), { timeout: 10_000 }).toBe("in view");
     expect(await jump.count()).toBe(0);
     await expect.poll(unread, { timeout: 10_000 }).toBe(0);
+
+    // Its quote names the original's sender and text, and a click opens the list at the original.
+    const quote = log.getByRole("button", { name: /^Reply to .+: earlier 1$/ });
+    await expect.poll(() => quote.count(), { timeout: 10_000 }).toBe(1);
+    await quote.click();
+    await expect.poll(() => inView("earlier 1"), { timeout: 10_000 }).toBe("in view");
+    expect(await inView("unread 260")).toBe("not loaded");
+    expect(await jump.count()).toBe(1);
     expect(benP.errors).toEqual([]);
   });
 

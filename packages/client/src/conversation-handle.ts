@@ -1,4 +1,4 @@
-import type { Attachment, Conversation, DeleteScope, Message, MessageSendPayload } from "@parley/protocol";
+import { MAX_PAGE_LIMIT, type Attachment, type Conversation, type DeleteScope, type Message, type MessageSendPayload } from "@parley/protocol";
 import type { Connection } from "./connection/connection.js";
 import type { ResolvedOptions } from "./options.js";
 import { ParleyClientError } from "./parley-client-error.js";
@@ -339,6 +339,27 @@ export class ConversationHandle implements ReadableStore<ConversationSnapshot> {
       if (timeline.gapStart === from) this.#store.applyNewer(page.messages, beforeSeq);
     } finally {
       this.#store.setLoadingNewer(false);
+    }
+  }
+
+  /**
+   * Fetches the messages that replies on show quote when they are not
+   * loaded (older than the pages held), for the quote's sender and text:
+   * the snapshot's `quoted`. Each is asked for once; call it whenever the
+   * messages on show change (`MessageList` does).
+   */
+  async loadQuoted(): Promise<void> {
+    const missing = this.#store.takeMissingQuoted();
+    for (let i = 0; i < missing.length; i += MAX_PAGE_LIMIT) {
+      const messageIds = missing.slice(i, i + MAX_PAGE_LIMIT);
+      try {
+        const { messages } = await this.#ctx.connection.request("message:get", { conversationId: this.id, messageIds });
+        this.#store.addQuoted(messages);
+      } catch (err) {
+        // Asked again next time, unless the server refused them for good.
+        this.#store.addQuoted([], err instanceof ParleyClientError && err.code !== "unavailable" ? [] : messageIds);
+        throw err;
+      }
     }
   }
 

@@ -185,6 +185,36 @@ describe("a conversation's state", () => {
     expect(shown(other).texts[0]).toBe("m52");
   });
 
+  it("quotes a reply's original that is older than the loaded pages, kept up to date, and opens there", async () => {
+    const { id, mine } = await pair("gus", "hal");
+    const original = await restSend(node.t, id, "hal", "the original question");
+    for (let i = 1; i <= 60; i++) await restSend(node.t, id, "hal", `filler ${i}`);
+    const reply = await mine.send({ text: "answering that", replyTo: original.id });
+    const reader = fleet.client(node.url, "gus", { pageSize: 20 });
+    await statusIs(reader, "connected");
+    const chat = reader.conversation(id);
+    await chat.open();
+    expect(shown(chat).texts).not.toContain("the original question");
+    expect(chat.getSnapshot().quoted).toEqual({});
+    await chat.loadQuoted();
+    expect(chat.getSnapshot().quoted[original.id]).toMatchObject({ id: original.id, seq: 1, senderName: "Hal", text: "the original question" });
+    // Asked once: nothing more goes out for it.
+    await chat.loadQuoted();
+
+    // An edit of the original reaches the quote live; opening at it shows it in its place, the reply still held.
+    const hal = fleet.client(node.url, "hal");
+    await statusIs(hal, "connected");
+    await hal.conversation(id).edit(original.id, "the original question, edited");
+    await eventually(() => chat.getSnapshot().quoted[original.id]?.text === "the original question, edited", 3_000, "edited quote");
+    await chat.openAt(1);
+    expect(shown(chat).texts[0]).toBe("the original question, edited");
+    expect(chat.getSnapshot().quoted[original.id]).toBeUndefined();
+    expect(chat.getSnapshot().hasNewer).toBe(true);
+    chat.jumpToLatest();
+    expect(shown(chat).texts.at(-1)).toBe("answering that");
+    expect(shown(chat).stored.at(-1)).toBe(`${reply.seq}:answering that`);
+  });
+
   it("shows edits, reactions and a tombstone for a message deleted for everyone, and drops one deleted for me on every device", async () => {
     const { alice, id, mine, theirs } = await pair("erin", "frank");
     const otherTab = fleet.client(node.url, "erin");

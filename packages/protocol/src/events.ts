@@ -2,6 +2,7 @@ import type { AckCallback } from "./ack.js";
 import type {
   ConversationPage,
   DeliveryReceiptEvent,
+  FoundMessages,
   HistoryPage,
   MemberEvent,
   Membership,
@@ -25,6 +26,7 @@ import type {
   Message,
   MessageDeletePayload,
   MessageEditPayload,
+  MessageGetPayload,
   MessageReactPayload,
   MessageSendPayload,
   PresenceGetPayload,
@@ -51,6 +53,7 @@ export interface ClientToServerEvents {
   "message:edit": (payload: MessageEditPayload, ack: AckCallback<Message>) => void;
   "message:delete": (payload: MessageDeletePayload, ack: AckCallback<Message | null>) => void;
   "message:react": (payload: MessageReactPayload, ack: AckCallback<Message>) => void;
+  "message:get": (payload: MessageGetPayload, ack: AckCallback<FoundMessages>) => void;
   typing: (payload: TypingPayload, ack: AckCallback<null>) => void;
   "presence:get": (payload: PresenceGetPayload, ack: AckCallback<Presence[]>) => void;
   "auth:refresh": (payload: AuthRefreshPayload, ack: AckCallback<{ expiresAt: string | null }>) => void;

@@ -244,6 +244,12 @@ export const conversationHistorySchema = z.strictObject({
 
 export const conversationSeqSchema = z.strictObject({ ...conversationRef, seq: seqSchema });
 
+/** `message:get`: messages of a conversation by id (a quoted original that is not loaded, say). */
+export const messageGetSchema = z.strictObject({
+  ...conversationRef,
+  messageIds: z.array(idSchema).min(1).max(MAX_PAGE_LIMIT),
+});
+
 export const conversationUpdateSchema = z.strictObject({
   title: cleanString(0, MAX_TITLE_LENGTH).nullable().optional(),
   metadata: metadataSchema.optional(),
@@ -326,6 +332,7 @@ export type ConversationIdPayload = z.input<typeof conversationIdSchema>;
 export type ConversationSyncPayload = z.input<typeof conversationSyncSchema>;
 export type ConversationHistoryPayload = z.input<typeof conversationHistorySchema>;
 export type ConversationSeqPayload = z.input<typeof conversationSeqSchema>;
+export type MessageGetPayload = z.input<typeof messageGetSchema>;
 export type ConversationUpdatePayload = z.input<typeof conversationUpdateSchema>;
 export type MessageSendBody = z.input<typeof messageSendBodySchema>;
 export type MessageSendPayload = z.input<typeof messageSendSchema>;

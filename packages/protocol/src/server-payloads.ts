@@ -43,6 +43,11 @@ export const historyPageSchema = z.object({
   hasMore: z.boolean(),
 });
 
+/** Answer of `message:get`: those of the messages asked for that exist and the caller may see, by `seq`. */
+export const foundMessagesSchema = z.object({
+  messages: z.array(messageSchema),
+});
+
 /** Answer of `conversation:join`. */
 export const membershipSchema = z.object({
   conversation: conversationSchema,
@@ -111,6 +116,7 @@ export const ackDataSchemas = {
   "message:edit": messageSchema,
   "message:delete": messageSchema.nullable(),
   "message:react": messageSchema,
+  "message:get": foundMessagesSchema,
   typing: z.null(),
   "presence:get": z.array(presenceSchema),
   "auth:refresh": z.object({ expiresAt: timestampSchema.nullable() }),
@@ -120,6 +126,7 @@ export type ConversationPage = z.infer<typeof conversationPageSchema>;
 export type OpenedConversation = z.infer<typeof openedConversationSchema>;
 export type SyncPage = z.infer<typeof syncPageSchema>;
 export type HistoryPage = z.infer<typeof historyPageSchema>;
+export type FoundMessages = z.infer<typeof foundMessagesSchema>;
 export type Membership = z.infer<typeof membershipSchema>;
 export type Presence = z.infer<typeof presenceSchema>;
 export type SessionInfo = z.infer<typeof sessionInfoSchema>;

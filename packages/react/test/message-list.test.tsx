@@ -577,6 +577,31 @@ describe("MessageList with a Parley server", () => {
     await waitFor(async () => expect(await readPosition(id, "una")).toBe(210), { timeout: 5_000 });
   });
 
+  it("quotes the sender and text of a replied-to message older than the loaded page, and opens the list there on a click", async () => {
+    const id = await directConversation("wyn", "xan");
+    const original = await restSend(id, "xan", "Which room is the meeting in?");
+    for (let i = 1; i <= 60; i++) await restSend(id, "xan", `chatter ${i}`);
+    await api("POST", `/v1/conversations/${id}/messages`, { text: "Room 4, second floor", replyTo: original.id }, "xan");
+    await api("POST", `/v1/conversations/${id}/read`, { seq: 62 }, "wyn");
+    const wyn = clients.client("wyn", { pageSize: 20 });
+    await statusIs(wyn, "connected");
+    render(
+      <ParleyProvider client={wyn}>
+        <MessageList conversationId={id} />
+      </ParleyProvider>,
+    );
+    const log = within(screen.getByRole("log", { name: "Messages" }));
+    await log.findByText("Room 4, second floor", undefined, { timeout: 5_000 });
+    const quote = await screen.findByRole("button", { name: "Reply to xan: Which room is the meeting in?" }, { timeout: 5_000 });
+    expect(log.queryByText("Which room is the meeting in?", { selector: ".parley-text" })).toBeNull();
+
+    fireEvent.click(quote);
+    await log.findByText("Which room is the meeting in?", { selector: ".parley-text" }, { timeout: 5_000 });
+    expect(log.queryByText("Room 4, second floor")).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: /Jump to latest/ }));
+    await log.findByText("Room 4, second floor");
+  });
+
   it("puts no divider above messages read as they arrive at the bottom, but does for those that arrive while scrolled up", async () => {
     const id = await directConversation("wes", "xia");
     for (let i = 1; i <= 10; i++) await restSend(id, "xia", `old ${i}`);

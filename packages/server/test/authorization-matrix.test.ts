@@ -94,6 +94,7 @@ describe.each(topologies())("authorization matrix on $name", (topology) => {
       ["message:delete", { conversationId, messageId, scope: "everyone" }],
       ["message:delete", { conversationId, messageId, scope: "me" }],
       ["message:react", { conversationId, messageId, emoji: "👀", on: true }],
+      ["message:get", { conversationId, messageIds: [messageId] }],
       ["typing", { conversationId, typing: true }],
     ];
   }
@@ -120,7 +121,7 @@ describe.each(topologies())("authorization matrix on $name", (topology) => {
         who === "operator in a group" ? expect.any(Array) : [],
       );
     }
-    expect(checked).toBe(14 * (3 * 3 + 2));
+    expect(checked).toBe(15 * (3 * 3 + 2));
   });
 
   it("refuses every endpoint to outsiders and leaks nothing", async () => {
@@ -134,6 +135,7 @@ describe.each(topologies())("authorization matrix on $name", (topology) => {
       ["DELETE", `/v1/conversations/${id}/members/bob`],
       ["GET", `/v1/conversations/${id}/messages`],
       ["GET", `/v1/conversations/${id}/messages?afterSeq=0`],
+      ["GET", `/v1/conversations/${id}/messages/${mid}`],
       ["POST", `/v1/conversations/${id}/messages`, { text: "let me in" }],
       ["PATCH", `/v1/conversations/${id}/messages/${mid}`, { text: "defaced" }],
       ["DELETE", `/v1/conversations/${id}/messages/${mid}`],

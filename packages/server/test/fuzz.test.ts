@@ -22,6 +22,7 @@ const EVENTS = [
   "message:edit",
   "message:delete",
   "message:react",
+  "message:get",
   "typing",
   "presence:get",
   "auth:refresh",
@@ -30,7 +31,7 @@ const EVENTS = [
 const FIELDS = [
   "__proto__", "constructor", "prototype", "conversationId", "messageId", "clientId", "text", "type", "kind",
   "members", "ref", "title", "metadata", "limit", "cursor", "seq", "afterSeq", "beforeSeq", "scope", "emoji",
-  "on", "typing", "userIds", "token", "attachments", "replyTo", "senderId", "status",
+  "on", "typing", "userIds", "token", "attachments", "replyTo", "senderId", "status", "messageIds",
 ];
 
 /** Values that break naive servers: wrong types, huge and invalid strings, deep and odd objects. */

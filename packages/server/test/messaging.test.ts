@@ -156,6 +156,40 @@ describe.each(topologies())("messaging on $name", (topology) => {
     expect((await bob.waitFor("message:deleted", (m: Message) => m.id === msg.id)).deletedAt).not.toBeNull();
   });
 
+  it("gives a member the messages asked for by id, as stored, never those they hid or of another conversation", async () => {
+    const { alice, conversation } = await direct("alice", "bob");
+    const bob = await t.connect("bob");
+    const send = async (clientId: string, text: string) =>
+      ok(await alice.call("message:send", { conversationId: conversation.id, clientId, text })) as Message;
+    const first = await send("g1", "the original");
+    const second = await send("g2", "hidden by bob");
+    const edited = ok(await alice.call("message:edit", { conversationId: conversation.id, messageId: first.id, text: "the original, edited" }));
+    ok(await bob.call("message:delete", { conversationId: conversation.id, messageId: second.id, scope: "me" }));
+    const elsewhere = ok(await alice.call("conversation:create", { kind: "direct", members: ["carol"] }));
+    const foreign = ok(await alice.call("message:send", { conversationId: elsewhere.id, clientId: "g3", text: "not here" })) as Message;
+
+    const asked = { conversationId: conversation.id, messageIds: [second.id, first.id, foreign.id, "no-such-id", first.id] };
+    expect(ok(await bob.call("message:get", asked)).messages).toEqual([edited]);
+    const forAlice = ok(await alice.call("message:get", asked)).messages as Message[];
+    expect(forAlice.map((m) => m.text)).toEqual(["the original, edited", "hidden by bob"]);
+
+    const carol = await t.connect("carol");
+    expect(await carol.call("message:get", { conversationId: conversation.id, messageIds: [first.id] })).toMatchObject({
+      ok: false,
+      error: { code: "forbidden" },
+    });
+    for (const bad of [{ conversationId: conversation.id, messageIds: [] }, { conversationId: conversation.id, messageIds: "x" }, { conversationId: conversation.id }]) {
+      expect(await bob.call("message:get", bad)).toMatchObject({ ok: false, error: { code: "invalid_argument" } });
+    }
+
+    const rest = (messageId: string, user: string) =>
+      t.request("GET", `/v1/conversations/${conversation.id}/messages/${messageId}`, { auth: API_KEY, actAs: user });
+    expect(await rest(first.id, "bob")).toMatchObject({ status: 200, body: { message: edited } });
+    expect(await rest(second.id, "bob")).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
+    expect(await rest(foreign.id, "alice")).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
+    expect(await rest(first.id, "carol")).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
+  });
+
   it("creates a group by API with a ref once, even under concurrent creates, and refuses another kind", async () => {
     const body = { kind: "group", ref: "booking:42", members: ["user:7", "bartender:7"], title: "Booking 42" };
     const results = await Promise.all([1, 2, 3, 4, 5].map(() => t.request("POST", "/v1/conversations", { auth: API_KEY, body })));

@@ -43,6 +43,7 @@ describe.each(topologies())("the wire matches the protocol's schemas on $name", 
     await call(alice, "message:delete", { conversationId: direct.id, messageId: second.id, scope: "everyone" });
     await call(bob, "message:delete", { conversationId: direct.id, messageId: sent.id, scope: "me" });
     await call(alice, "conversation:history", { conversationId: direct.id });
+    await call(alice, "message:get", { conversationId: direct.id, messageIds: [sent.id] });
     await call(alice, "conversation:sync", { conversationId: direct.id, afterSeq: 0 });
     await call(alice, "conversation:list", {});
     await call(alice, "presence:get", { userIds: ["bob"] });

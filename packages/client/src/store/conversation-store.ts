@@ -89,6 +89,12 @@ export interface ConversationSnapshot {
   typing: TypingUser[];
   /** The user's own read position (0 when unknown). */
   lastReadSeq: number;
+  /**
+   * Messages that replies among `messages` quote, by id, when they are not
+   * among `messages` themselves (older than what is loaded): fetched for the
+   * quote's sender and text, and kept up to date.
+   */
+  quoted: Readonly<Record<string, ChatMessage>>;
 }
 
 /** A send that is not stored yet, as the outbox reports it. */
@@ -125,6 +131,11 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
   readonly #pending = new Map<string, PendingSend>();
   /** `clientId`s already stored: a late outbox update must not bring back a pending copy. */
   readonly #landed = new Set<string>();
+  /** Quoted messages fetched because they are not loaded (see `quoted` in the snapshot). */
+  readonly #quoted = new Map<string, Message>();
+  /** Ids of quoted messages asked for already, found or not. */
+  readonly #quotedAsked = new Set<string>();
+  readonly #quotedChats = new Map<string, { source: Message; chat: ChatMessage }>();
   readonly #typing = new Map<string, { name: string; timer: Timer }>();
   #status: LoadState = "idle";
   #error: ParleyClientError | null = null;
@@ -236,7 +247,7 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
   applyMessage(message: Message, live: boolean): void {
     const changedTimeline = this.timeline.apply(message);
     if (live) this.timeline.noteLive(message.revSeq);
-    let changed = changedTimeline;
+    let changed = changedTimeline || this.#applyQuoted(message);
     if (message.clientId !== null && message.senderId === this.#viewer().userId) {
       this.#landed.add(message.clientId);
       // Only sends still in the outbox can come back; forget the oldest.
@@ -289,6 +300,56 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
   /** Shows the newest messages, dropping a window opened away from them. */
   jumpToLatest(): void {
     if (this.timeline.jumpToLatest()) this.changed();
+  }
+
+  /**
+   * The ids of messages that replies on show quote and that are neither
+   * loaded nor asked for yet; they count as asked for from now on.
+   */
+  takeMissingQuoted(): string[] {
+    const missing: string[] = [];
+    for (const message of this.timeline.messages) {
+      const id = message.replyTo;
+      if (id === null || this.#quotedAsked.has(id) || this.timeline.byId(id)) continue;
+      this.#quotedAsked.add(id);
+      missing.push(id);
+    }
+    return missing;
+  }
+
+  /** Quoted messages fetched for {@link takeMissingQuoted}; `failed` ids may be asked for again. */
+  addQuoted(messages: readonly Message[], failed: readonly string[] = []): void {
+    for (const id of failed) this.#quotedAsked.delete(id);
+    let changed = false;
+    for (const message of messages) changed = this.#applyQuoted(message, true) || changed;
+    if (changed) this.changed();
+  }
+
+  #quotedOnShow(viewer: Viewer): Record<string, ChatMessage> {
+    const shown: Record<string, ChatMessage> = {};
+    for (const [id, message] of this.#quoted) {
+      if (this.timeline.byId(id)) continue;
+      let cached = this.#quotedChats.get(id);
+      if (cached?.source !== message) {
+        const own = message.senderId === viewer.userId && message.type !== "system";
+        cached = { source: message, chat: toChat(message, own, "sent", [], this.#baseUrl) };
+        this.#quotedChats.set(id, cached);
+      }
+      shown[id] = cached.chat;
+    }
+    return shown;
+  }
+
+  #applyQuoted(message: Message, fetched = false): boolean {
+    const held = this.#quoted.get(message.id);
+    if (!held && !fetched) return false;
+    if (message.hidden) {
+      this.#quotedChats.delete(message.id);
+      return this.#quoted.delete(message.id);
+    }
+    if (held && held.revSeq >= message.revSeq) return false;
+    this.#quoted.set(message.id, message);
+    return true;
   }
 
   /** Hides a message the user deleted "for me" without waiting for the server's event. */
@@ -396,6 +457,7 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
       loadingNewer: this.#loadingNewer,
       typing: [...this.#typing].map(([userId, { name }]) => ({ userId, name })),
       lastReadSeq: this.ownMember?.lastReadSeq ?? 0,
+      quoted: this.#quotedOnShow(viewer),
     };
   }
 }

@@ -38,6 +38,8 @@ export interface MessageListViewProps {
    * pages back is shown this way, in one step, rather than by loading every page after it.
    */
   onOpenAt?: (seq: number) => void;
+  /** Messages that replies quote, by id, when they are not among `messages` (see the SDK's `quoted`). */
+  quoted?: Readonly<Record<string, ChatMessage>>;
   onRetry?: (clientId: string) => void;
   onDiscard?: (clientId: string) => void;
   /** Edits the user's own message; the list shows inline Save and Cancel. */
@@ -550,6 +552,7 @@ export function MessageListView(props: MessageListViewProps) {
     onLoadNewer,
     onJumpToLatest,
     onOpenAt,
+    quoted,
     onBottomVisible,
     onAtBottomChange,
     members = NO_MEMBERS,
@@ -670,8 +673,9 @@ export function MessageListView(props: MessageListViewProps) {
     el?.scrollIntoView?.({ block: "nearest" });
   }, [editing]);
 
-  // A quoted message that is not loaded yet: load older pages until it is (a few at most), then jump.
-  const pendingJump = useRef<{ id: string; pages: number } | null>(null);
+  // A quoted message that is not loaded yet: open the list at it when its place is known, else load older
+  // pages until it is (a few at most); then jump.
+  const pendingJump = useRef<{ id: string; pages: number; opening?: boolean } | null>(null);
   const jumpTo = useCallback((messageId: string): boolean => {
     const el = ref.current?.querySelector<HTMLElement>(byIdSelector(messageId));
     if (!el) return false;
@@ -686,6 +690,12 @@ export function MessageListView(props: MessageListViewProps) {
   const onJump = (messageId: string) => {
     pendingJump.current = null;
     if (jumpTo(messageId)) return;
+    const known = quoted?.[messageId];
+    if (known?.seq != null && onOpenAt) {
+      pendingJump.current = { id: messageId, pages: 0, opening: true };
+      onOpenAt(known.seq);
+      return;
+    }
     if (hasOlder && onLoadOlder) {
       pendingJump.current = { id: messageId, pages: 1 };
       onLoadOlder();
@@ -695,6 +705,7 @@ export function MessageListView(props: MessageListViewProps) {
     const pending = pendingJump.current;
     if (!pending || loadingOlder) return;
     if (jumpTo(pending.id)) pendingJump.current = null;
+    else if (pending.opening) return;
     else if (hasOlder && onLoadOlder && pending.pages < 20) {
       pending.pages += 1;
       onLoadOlder();
@@ -771,7 +782,7 @@ export function MessageListView(props: MessageListViewProps) {
                       <MessageItem
                         {...props}
                         message={message}
-                        original={message.replyTo !== null ? byId.get(message.replyTo) : undefined}
+                        original={message.replyTo !== null ? (byId.get(message.replyTo) ?? quoted?.[message.replyTo]) : undefined}
                         me={currentUserId}
                         reactions={reactionChoices}
                         editing={editing !== null && editing === message.id}

@@ -90,6 +90,12 @@ function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, 
     if (readingLive && !dividerShown && newestFromOthers > unreadAfter) setUnreadAfter(newestFromOthers);
   }
 
+  // Replies to messages older than what is loaded still quote their sender and text.
+  const { loadQuoted } = conversation;
+  useEffect(() => {
+    loadQuoted().catch(() => undefined);
+  }, [messages, loadQuoted]);
+
   const userNames = useMemo(() => Object.fromEntries(members.map((m) => [m.userId, m.name])), [members]);
   const known = unreadAfter !== null;
   const onBottomVisible = useCallback(() => {
@@ -120,6 +126,7 @@ function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, 
       onLoadNewer={() => void conversation.loadNewer().catch(() => undefined)}
       onJumpToLatest={conversation.jumpToLatest}
       onOpenAt={(seq) => void conversation.openAt(seq).catch(() => undefined)}
+      quoted={conversation.quoted}
       onRetry={(clientId) => void conversation.retry(clientId)}
       onDiscard={conversation.discard}
       onEdit={(id, text) => conversation.edit(id, text).catch(failed("Not edited"))}

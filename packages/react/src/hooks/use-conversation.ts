@@ -20,6 +20,8 @@ export interface ConversationActions {
   loadNewer(): Promise<void>;
   /** Shows the newest messages again after `openAt`. */
   jumpToLatest(): void;
+  /** Fetches the originals that replies on show quote when they are not loaded (`quoted`). */
+  loadQuoted(): Promise<void>;
   /** Marks read up to `seq` (default: the newest message). */
   markRead(seq?: number): Promise<void>;
   /** Sends a failed message again. */
@@ -44,6 +46,7 @@ function actionsOf(handle: ConversationHandle): ConversationActions {
     openAt: (seq) => handle.openAt(seq),
     loadNewer: () => handle.loadNewer(),
     jumpToLatest: () => handle.jumpToLatest(),
+    loadQuoted: () => handle.loadQuoted(),
     markRead: (seq) => handle.markRead(seq),
     retry: (clientId) => handle.retry(clientId),
     discard: (clientId) => handle.discard(clientId),

@@ -1,6 +1,7 @@
 import {
   DEFAULT_PAGE_LIMIT,
   type DeleteScope,
+  type FoundMessages,
   type HistoryPage,
   type Message,
   type OpenedConversation,
@@ -385,6 +386,31 @@ export class MessageService {
     on: Kysely<Database> = this.#storage.db,
   ): Promise<HistoryPage> {
     return this.#historyPage(await historyPageQuery(on, conversationId, p.id, beforeSeq, limit).execute(), limit);
+  }
+
+  /**
+   * The messages of the conversation with these ids, by `seq`: what a client
+   * needs of a message it does not hold (the original a reply quotes, out of
+   * the pages loaded). Ids of no message here, and messages the caller hid,
+   * are left out.
+   */
+  async get(p: Principal, conversationId: string, messageIds: readonly string[]): Promise<FoundMessages> {
+    return this.#onOneConnection(async (on) => {
+      assertRead(p, await loadAccess(this.#storage, p, conversationId, on));
+      const rows = await on
+        .selectFrom("messages as m")
+        .selectAll("m")
+        .where("m.conversation_id", "=", conversationId)
+        .where("m.id", "in", [...new Set(messageIds)])
+        .where((eb) =>
+          eb.not(
+            eb.exists(eb.selectFrom("hidden_messages as h").select("h.message_id").whereRef("h.message_id", "=", "m.id").where("h.user_id", "=", p.id)),
+          ),
+        )
+        .orderBy("m.seq")
+        .execute();
+      return { messages: rows.map((row) => this.#uploads.present(toMessage(row))) };
+    });
   }
 
   /** Up to `limit + 1` rows, newest first, as a page. */

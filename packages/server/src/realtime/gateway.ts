@@ -10,6 +10,7 @@ import {
   conversationSyncSchema,
   messageDeleteSchema,
   messageEditSchema,
+  messageGetSchema,
   messageReactSchema,
   messageSendSchema,
   presenceGetSchema,
@@ -403,6 +404,8 @@ function registerHandlers(socket: ParleySocket, shared: Shared): void {
   on("message:react", messageReactSchema, (input) =>
     messages.react(p(), input.conversationId, input.messageId, input.emoji, input.on),
   );
+
+  on("message:get", messageGetSchema, (input) => messages.get(p(), input.conversationId, input.messageIds));
 
   on("typing", typingSchema, async (input) => {
     const principal = p();

@@ -1,6 +1,6 @@
 import { MAX_PAGE_LIMIT, deleteScopeSchema, idSchema, messageSendBodySchema, reactionSchema, seqSchema } from "@parley/protocol";
 import { z } from "zod";
-import { invalid } from "../../domain/parley-error.js";
+import { invalid, notFound } from "../../domain/parley-error.js";
 import type { HttpContext, ParleyFastify } from "../http-context.js";
 import { principalOf } from "../http-context.js";
 import { errorResponses, messageBody, messagesBody, nullableMessageBody, queryInt } from "../response-schemas.js";
@@ -54,6 +54,25 @@ export function registerMessageRoutes(app: ParleyFastify, ctx: HttpContext): voi
     async (request, reply) => {
       const { message, duplicate } = await messages.send(principalOf(request), request.params.id, request.body);
       return reply.status(duplicate ? 200 : 201).send({ message });
+    },
+  );
+
+  app.get(
+    "/v1/conversations/:id/messages/:messageId",
+    {
+      schema: {
+        tags,
+        security,
+        summary: "One message (404 when it is not one of this conversation's, or you hid it)",
+        params: messageParams,
+        response: { 200: messageBody, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { messages: found } = await messages.get(principalOf(request), request.params.id, [request.params.messageId]);
+      const message = found[0];
+      if (!message) throw notFound("No such message");
+      return { message };
     },
   );
 
