@@ -121,6 +121,8 @@ type Timer = ReturnType<typeof setTimeout>;
 
 const MAX_LANDED = 1000;
 
+const NO_QUOTED: Readonly<Record<string, ChatMessage>> = Object.freeze({});
+
 /** The local state of one conversation; the client feeds it, UIs read it. */
 export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
   readonly id: string;
@@ -136,6 +138,7 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
   /** Ids of quoted messages asked for already, found or not. */
   readonly #quotedAsked = new Set<string>();
   readonly #quotedChats = new Map<string, { source: Message; chat: ChatMessage }>();
+  #quotedShown: Readonly<Record<string, ChatMessage>> = NO_QUOTED;
   readonly #typing = new Map<string, { name: string; timer: Timer }>();
   #status: LoadState = "idle";
   #error: ParleyClientError | null = null;
@@ -308,9 +311,10 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
    */
   takeMissingQuoted(): string[] {
     const missing: string[] = [];
+    let held: Set<string> | null = null;
     for (const message of this.timeline.messages) {
       const id = message.replyTo;
-      if (id === null || this.#quotedAsked.has(id) || this.timeline.byId(id)) continue;
+      if (id === null || this.#quotedAsked.has(id) || (held ??= this.timeline.heldIds()).has(id)) continue;
       this.#quotedAsked.add(id);
       missing.push(id);
     }
@@ -325,10 +329,15 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
     if (changed) this.changed();
   }
 
-  #quotedOnShow(viewer: Viewer): Record<string, ChatMessage> {
+  /** The snapshot's `quoted`: the same object while what it holds is the same. */
+  #quotedOnShow(viewer: Viewer): Readonly<Record<string, ChatMessage>> {
+    if (this.#quoted.size === 0) return (this.#quotedShown = NO_QUOTED);
+    const held = this.timeline.heldIds();
     const shown: Record<string, ChatMessage> = {};
+    let same = true;
+    let count = 0;
     for (const [id, message] of this.#quoted) {
-      if (this.timeline.byId(id)) continue;
+      if (held.has(id)) continue;
       let cached = this.#quotedChats.get(id);
       if (cached?.source !== message) {
         const own = message.senderId === viewer.userId && message.type !== "system";
@@ -336,8 +345,11 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
         this.#quotedChats.set(id, cached);
       }
       shown[id] = cached.chat;
+      count++;
+      if (this.#quotedShown[id] !== cached.chat) same = false;
     }
-    return shown;
+    if (same && count === Object.keys(this.#quotedShown).length) return this.#quotedShown;
+    return (this.#quotedShown = shown);
   }
 
   #applyQuoted(message: Message, fetched = false): boolean {

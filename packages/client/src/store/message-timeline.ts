@@ -95,6 +95,13 @@ export class MessageTimeline {
     return this.#bySeq.get(seq);
   }
 
+  /** The ids of every message held, on show or above the gap. */
+  heldIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const message of this.#bySeq.values()) ids.add(message.id);
+    return ids;
+  }
+
   /** Finds a stored message by id. */
   byId(id: string): Message | undefined {
     for (const message of this.#bySeq.values()) if (message.id === id) return message;
