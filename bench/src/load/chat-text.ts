@@ -16,8 +16,8 @@ const WORDS = (
   " first new old big small nice happy sounds works looks let's maybe probably"
 ).split(" ");
 
-/** A small, fast, seeded generator (mulberry32): the same seed, the same text. */
-function random(seed: number): () => number {
+/** A small, fast, seeded generator (mulberry32): the same seed, the same numbers. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -34,7 +34,7 @@ function random(seed: number): () => number {
  * `seed`.
  */
 export function chatTexts(bytes: number, count: number, seed = 1): string[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const texts: string[] = [];
   for (let i = 0; i < count; i++) {
     let text = "";

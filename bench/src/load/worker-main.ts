@@ -3,7 +3,7 @@ import type { Ack, ClientToServerEvents, Message, ServerToClientEvents, SessionI
 import { SignJWT } from "jose";
 import { io, type Socket } from "socket.io-client";
 import { serveRpc, sendNotice } from "../process/rpc.js";
-import { chatTexts } from "./chat-text.js";
+import { chatTexts, seededRandom } from "./chat-text.js";
 import { Histogram } from "../stats/histogram.js";
 import { readProcessStats } from "../targets/target-spec.js";
 import type {
@@ -194,6 +194,19 @@ async function fanoutStep(params: FanoutStepParams): Promise<FanoutStepResult> {
   const { worker } = settings();
   const senders = clients.filter((c) => c.socket.connected && c.user.conversations.length > 0);
   if (senders.length === 0) throw new Error("no connected clients to send from");
+  // Senders take turns in an order unrelated to their conversations, as the
+  // users of a busy service do. In the order users were made, the members of
+  // a conversation sat next to each other and sent within a few milliseconds
+  // of one another, every turn: one commit group then held several sends of
+  // each conversation, which costs a storing server less than sends from as
+  // many conversations (measured at 3,000 msg/s: Parley's server at 61 and
+  // 64 % of a core in that order, 71 and 74 % in this one; the relay 35 to
+  // 41 % either way).
+  const next = seededRandom(params.step * 7919 + worker + 1);
+  for (let i = senders.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [senders[i], senders[j]] = [senders[j]!, senders[i]!];
+  }
   const prefix = `${worker}.${params.step}.`;
   const texts = chatTexts(Math.max(1, params.textBytes), TEXTS_PER_STEP, params.step * 1009 + worker);
   const inFlight = new Map<string, InFlight>();
