@@ -412,6 +412,27 @@ describe("MessageListView", () => {
     expect(onBottomVisible).toHaveBeenCalled();
   });
 
+  it("opens a first unread message far back in one step, and is not left waiting when that fails", async () => {
+    const newer = Array.from({ length: 10 }, () => msg());
+    const onOpenAt = vi.fn(() => Promise.reject(new Error("offline")));
+    const onLoadOlder = vi.fn();
+    const onBottomVisible = vi.fn();
+    const unreadAfterSeq = newer[0]!.seq! - 400;
+    render(
+      <MessageListView messages={newer} hasOlder unreadAfterSeq={unreadAfterSeq} currentUserId="alice" now={NOW} {...{ onOpenAt, onLoadOlder, onBottomVisible }} />,
+    );
+    await act(async () => undefined);
+    // Hundreds of messages back: no page-by-page walk, one jump to the message after the read position.
+    expect(onOpenAt).toHaveBeenCalledTimes(1);
+    expect(onOpenAt).toHaveBeenCalledWith(unreadAfterSeq + 1);
+    expect(onLoadOlder).not.toHaveBeenCalled();
+    // It failed: the list is usable where it is, and reading it at the bottom counts.
+    list().scrollTop = 10 * 50 - 200;
+    fireEvent.scroll(list());
+    await act(async () => undefined);
+    expect(onBottomVisible).toHaveBeenCalled();
+  });
+
   it("names who has read a message in a group, and who it reached, before everyone has read it", () => {
     const member = (userId: string, name: string, lastReadSeq: number, lastDeliveredSeq: number) => ({ userId, name, lastReadSeq, lastDeliveredSeq });
     const readBy = [

@@ -37,7 +37,7 @@ export interface MessageListViewProps {
    * Opens the list at `seq` instead (see `openAt` of the SDK): given, a first unread message more than a few
    * pages back is shown this way, in one step, rather than by loading every page after it.
    */
-  onOpenAt?: (seq: number) => void;
+  onOpenAt?: (seq: number) => unknown;
   /** Messages that replies quote, by id, when they are not among `messages` (see the SDK's `quoted`). */
   quoted?: Readonly<Record<string, ChatMessage>>;
   onRetry?: (clientId: string) => void;
@@ -642,7 +642,8 @@ export function MessageListView(props: MessageListViewProps) {
       if (openedAtUnread.current) return;
       if (oldest - unreadAfterSeq > OPEN_AT_DISTANCE || olderPagesForUnread.current >= MAX_UNREAD_PAGES) {
         openedAtUnread.current = true;
-        onOpenAt(unreadAfterSeq + 1);
+        // Should it fail (the connection dropped), the list opens where it is rather than waiting for good.
+        Promise.resolve(onOpenAt(unreadAfterSeq + 1)).catch(() => setStarted(true));
       } else if (!loadingOlder && onLoadOlder) {
         olderPagesForUnread.current += 1;
         onLoadOlder();
@@ -692,8 +693,11 @@ export function MessageListView(props: MessageListViewProps) {
     if (jumpTo(messageId)) return;
     const known = quoted?.[messageId];
     if (known?.seq != null && onOpenAt) {
-      pendingJump.current = { id: messageId, pages: 0, opening: true };
-      onOpenAt(known.seq);
+      const pending = { id: messageId, pages: 0, opening: true };
+      pendingJump.current = pending;
+      Promise.resolve(onOpenAt(known.seq)).catch(() => {
+        if (pendingJump.current === pending) pendingJump.current = null;
+      });
       return;
     }
     if (hasOlder && onLoadOlder) {

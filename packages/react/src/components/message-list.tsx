@@ -125,7 +125,7 @@ function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, 
       loadingNewer={conversation.loadingNewer}
       onLoadNewer={() => void conversation.loadNewer().catch(() => undefined)}
       onJumpToLatest={conversation.jumpToLatest}
-      onOpenAt={(seq) => void conversation.openAt(seq).catch(() => undefined)}
+      onOpenAt={conversation.openAt}
       quoted={conversation.quoted}
       onRetry={(clientId) => void conversation.retry(clientId)}
       onDiscard={conversation.discard}
