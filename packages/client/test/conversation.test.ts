@@ -155,6 +155,7 @@ describe("a conversation's state", () => {
     await restSend(node.t, id, "erin", "live 1");
     await eventually(() => chat.getSnapshot().conversation?.lastSeq === 71, 3_000, "live message");
     expect(shown(chat).texts.at(-1)).toBe("m25");
+    expect(chat.getSnapshot().newerCount).toBe(1);
     // Reading the window reads up to what it shows, not the newest.
     await chat.markRead();
     expect(chat.getSnapshot().lastReadSeq).toBe(25);

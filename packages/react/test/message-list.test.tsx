@@ -590,12 +590,15 @@ describe("MessageList with a Parley server", () => {
     expect(list().scrollTop).toBe(20 * 50 - 200);
     expect(log.queryByText("unread 200")).toBeNull();
 
-    fireEvent.click(screen.getByRole("button", { name: /Jump to latest/ }));
-    await log.findByText("unread 200");
+    // What arrives meanwhile waits out of sight, counted on the button that goes there.
+    await restSend(id, "val", "fresh news");
+    fireEvent.click(await screen.findByRole("button", { name: "1 new message" }, { timeout: 5_000 }));
+    await log.findByText("fresh news");
+    expect(log.getByText("unread 200")).toBeTruthy();
     expect(log.queryByText("unread 1")).toBeNull();
     expect(screen.queryByRole("button", { name: "Load newer messages" })).toBeNull();
     expect(list().scrollTop).toBe(list().scrollHeight - 200);
-    await waitFor(async () => expect(await readPosition(id, "una")).toBe(210), { timeout: 5_000 });
+    await waitFor(async () => expect(await readPosition(id, "una")).toBe(211), { timeout: 5_000 });
   });
 
   it("quotes the sender and text of a replied-to message older than the loaded page, and opens the list there on a click", async () => {

@@ -85,6 +85,8 @@ export interface ConversationSnapshot {
    */
   hasNewer: boolean;
   loadingNewer: boolean;
+  /** While `hasNewer`: messages from others that arrived since the list was opened away from the newest ones. */
+  newerCount: number;
   /** Others typing now (never the user). */
   typing: TypingUser[];
   /** The user's own read position (0 when unknown). */
@@ -467,6 +469,7 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
       loadingOlder: this.#loadingOlder,
       hasNewer: this.timeline.hasNewer,
       loadingNewer: this.#loadingNewer,
+      newerCount: this.timeline.arrivedAbove.filter((m) => m.senderId !== viewer.userId && m.type !== "system" && m.deletedAt === null).length,
       typing: [...this.#typing].map(([userId, { name }]) => ({ userId, name })),
       lastReadSeq: this.ownMember?.lastReadSeq ?? 0,
       quoted: this.#quotedOnShow(viewer),

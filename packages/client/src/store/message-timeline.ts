@@ -23,6 +23,8 @@ export class MessageTimeline {
    * up to date) are held for when the reader gets there.
    */
   #gap: { from: number; to: number } | null = null;
+  /** While there is a gap: the first `seq` after the newest held when it opened (what arrived since starts here). */
+  #arrivedFrom = 0;
   /** Live `revSeq`s above the cursor; the cursor advances through them while they are contiguous. */
   readonly #seenAbove = new Set<number>();
   #sorted: Message[] | null = [];
@@ -45,6 +47,12 @@ export class MessageTimeline {
   /** `true` while newer messages exist than those on show (the window was opened away from the newest, see {@link openAt}). */
   get hasNewer(): boolean {
     return this.#gap !== null;
+  }
+
+  /** While {@link hasNewer}: the messages that arrived after the window was opened, out of sight above it; else none. */
+  get arrivedAbove(): Message[] {
+    if (!this.#gap) return [];
+    return [...this.#bySeq.values()].filter((m) => m.seq >= this.#arrivedFrom);
   }
 
   /** The first `seq` that is not loaded above the messages on show, while {@link hasNewer}. */
@@ -174,6 +182,7 @@ export class MessageTimeline {
       this.applyPage(messages, hasMore);
       return;
     }
+    if (!this.#gap) this.#arrivedFrom = Math.max(upper, ...this.#bySeq.keys()) + 1;
     for (const seq of this.#bySeq.keys()) if (seq < upper) this.#bySeq.delete(seq);
     this.#floor = hasMore ? (messages[0]?.seq ?? beforeSeq) : 0;
     this.#gap = { from: beforeSeq, to: upper - 1 };

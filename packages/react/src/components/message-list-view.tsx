@@ -33,6 +33,8 @@ export interface MessageListViewProps {
   onLoadNewer?: () => void;
   /** Called for "Jump to latest": show the newest messages. */
   onJumpToLatest?: () => void;
+  /** While `hasNewer`: messages from others that arrived since, counted on the "Jump to latest" button ("3 new messages"). */
+  newerCount?: number;
   /**
    * Opens the list at `seq` instead (see `openAt` of the SDK): given, a first unread message more than a few
    * pages back is shown this way, in one step, rather than by loading every page after it.
@@ -551,6 +553,7 @@ export function MessageListView(props: MessageListViewProps) {
     loadingNewer = false,
     onLoadNewer,
     onJumpToLatest,
+    newerCount = 0,
     onOpenAt,
     quoted,
     onBottomVisible,
@@ -815,7 +818,7 @@ export function MessageListView(props: MessageListViewProps) {
       </div>
       {hasNewer && onJumpToLatest && (
         <button type="button" className="parley-new-messages" onClick={onJumpToLatest}>
-          Jump to latest
+          {newerCount === 0 ? "Jump to latest" : newerCount === 1 ? "1 new message" : `${newerCount} new messages`}
           <span aria-hidden="true"> ↓</span>
         </button>
       )}

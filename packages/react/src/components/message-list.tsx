@@ -125,6 +125,7 @@ function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, 
       loadingNewer={conversation.loadingNewer}
       onLoadNewer={() => void conversation.loadNewer().catch(() => undefined)}
       onJumpToLatest={conversation.jumpToLatest}
+      newerCount={conversation.newerCount}
       onOpenAt={conversation.openAt}
       quoted={conversation.quoted}
       onRetry={(clientId) => void conversation.retry(clientId)}
