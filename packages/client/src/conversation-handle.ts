@@ -101,10 +101,15 @@ export class ConversationHandle implements ReadableStore<ConversationSnapshot> {
     return quiet(this.refresh());
   }
 
-  /** Stops watching (typing and, in channels, live messages stop). The loaded messages stay. */
+  /**
+   * Stops watching (typing and, in channels, live messages stop). The loaded
+   * messages stay; a window away from the newest ({@link openAt}) gives way
+   * to them, so that coming back starts from the newest.
+   */
   close(): void {
     if (!this.#watching) return;
     this.#watching = false;
+    this.#store.jumpToLatest();
     this.#ctx.typing.stop(this.id);
     this.#store.clearTyping();
     if (this.#ctx.connection.connected) {
@@ -284,13 +289,15 @@ export class ConversationHandle implements ReadableStore<ConversationSnapshot> {
     const snapshot = this.#store.getSnapshot();
     if (!snapshot.hasOlder || snapshot.loadingOlder) return;
     this.#store.setLoadingOlder(true);
+    const generation = timeline.generation;
     try {
       const page = await this.#ctx.connection.request("conversation:history", {
         conversationId: this.id,
         beforeSeq: timeline.oldestSeq ?? timeline.floor,
         limit: this.#ctx.options.pageSize,
       });
-      this.#store.applyPage(page.messages, page.hasMore);
+      // Unless other messages took the place of those it goes before (a jump to the newest, say).
+      if (timeline.generation === generation) this.#store.applyPage(page.messages, page.hasMore);
     } finally {
       this.#store.setLoadingOlder(false);
     }
@@ -316,8 +323,10 @@ export class ConversationHandle implements ReadableStore<ConversationSnapshot> {
     if (seq >= timeline.floor && (gapStart === null || seq < gapStart)) return;
     const pageSize = this.#ctx.options.pageSize;
     const beforeSeq = seq + pageSize - Math.min(CONTEXT_BEFORE, Math.floor(pageSize / 4));
+    const generation = timeline.generation;
     const page = await this.#ctx.connection.request("conversation:history", { conversationId: this.id, beforeSeq, limit: pageSize });
-    this.#store.openAt(page.messages, page.hasMore, beforeSeq);
+    // Unless the reader went to the newest meanwhile (a message sent, "Jump to latest").
+    if (timeline.generation === generation) this.#store.openAt(page.messages, page.hasMore, beforeSeq);
   }
 
   /** Loads the next page towards the newest messages, while `hasNewer` (see {@link openAt}). Resolves at once when there is none. */
@@ -356,8 +365,9 @@ export class ConversationHandle implements ReadableStore<ConversationSnapshot> {
         const { messages } = await this.#ctx.connection.request("message:get", { conversationId: this.id, messageIds });
         this.#store.addQuoted(messages);
       } catch (err) {
-        // Asked again next time, unless the server refused them for good.
-        this.#store.addQuoted([], err instanceof ParleyClientError && err.code !== "unavailable" ? [] : messageIds);
+        // Asked again next time, unless the server refused these for good; the batches after them were not asked.
+        const again = err instanceof ParleyClientError && err.code !== "unavailable" && err.code !== "rate_limited" ? i + messageIds.length : i;
+        this.#store.addQuoted([], missing.slice(again));
         throw err;
       }
     }

@@ -211,7 +211,11 @@ describe("a conversation's state", () => {
     expect(shown(chat).texts[0]).toBe("the original question, edited");
     expect(chat.getSnapshot().quoted[original.id]).toBeUndefined();
     expect(chat.getSnapshot().hasNewer).toBe(true);
+    // Edited again while on show: the quote has it too once the window gives way to the newest.
+    await hal.conversation(id).edit(original.id, "the original question, edited twice");
+    await eventually(() => shown(chat).texts[0] === "the original question, edited twice", 3_000, "second edit");
     chat.jumpToLatest();
+    expect(chat.getSnapshot().quoted[original.id]?.text).toBe("the original question, edited twice");
     expect(shown(chat).texts.at(-1)).toBe("answering that");
     expect(shown(chat).stored.at(-1)).toBe(`${reply.seq}:answering that`);
   });

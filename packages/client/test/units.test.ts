@@ -66,8 +66,12 @@ describe("message timeline", () => {
     timeline.apply(message(45, 52));
     timeline.apply(message(53));
     expect(timeline.newestSeq).toBe(20);
+    const generation = timeline.generation;
     timeline.applyNewer(range(21, 30), 31);
     expect(timeline.gapStart).toBe(31);
+    // The page was read before the change inside the gap: the change wins.
+    expect(timeline.get(30)?.revSeq).toBe(51);
+    expect(timeline.generation).toBe(generation);
     timeline.applyNewer([...range(31, 44), message(45, 52)], 41);
     expect(timeline.hasNewer).toBe(false);
     expect(timeline.messages.map((m) => m.seq)).toEqual([...range(11, 50).map((m) => m.seq), 53]);
@@ -85,7 +89,9 @@ describe("message timeline", () => {
     const other = new MessageTimeline();
     other.applyPage(range(41, 50), true);
     other.openAt(range(11, 20), true, 21);
+    const before = other.generation;
     expect(other.jumpToLatest()).toBe(true);
+    expect(other.generation).toBe(before + 1);
     expect([other.hasOlder, other.hasNewer, other.floor]).toEqual([true, false, 41]);
     expect(other.messages.map((m) => m.seq)).toEqual(range(41, 50).map((m) => m.seq));
   });

@@ -426,11 +426,29 @@ describe("MessageListView", () => {
     expect(onOpenAt).toHaveBeenCalledTimes(1);
     expect(onOpenAt).toHaveBeenCalledWith(unreadAfterSeq + 1);
     expect(onLoadOlder).not.toHaveBeenCalled();
-    // It failed: the list is usable where it is, and reading it at the bottom counts.
+    // It failed: the list opens at the oldest message loaded, reading nothing by itself; reaching the bottom reads.
+    await act(async () => undefined);
+    expect(list().scrollTop).toBe(0);
+    expect(onBottomVisible).not.toHaveBeenCalled();
     list().scrollTop = 10 * 50 - 200;
     fireEvent.scroll(list());
     await act(async () => undefined);
     expect(onBottomVisible).toHaveBeenCalled();
+  });
+
+  it("loads the page below a window when its bottom is reached, and after a failure only when asked", async () => {
+    const window = Array.from({ length: 3 }, () => msg());
+    const onLoadNewer = vi.fn(() => Promise.reject(new Error("forbidden")));
+    render(<MessageListView messages={window} hasNewer currentUserId="alice" now={NOW} onLoadNewer={onLoadNewer} />);
+    await act(async () => undefined);
+    // Three messages fill no screen: the bottom is in view, so the next page is asked for, once.
+    expect(onLoadNewer).toHaveBeenCalledTimes(1);
+    fireEvent.scroll(list());
+    await act(async () => undefined);
+    expect(onLoadNewer).toHaveBeenCalledTimes(1);
+    fireEvent.click(screen.getByRole("button", { name: "Load newer messages" }));
+    await act(async () => undefined);
+    expect(onLoadNewer).toHaveBeenCalledTimes(2);
   });
 
   it("names who has read a message in a group, and who it reached, before everyone has read it", () => {

@@ -92,9 +92,9 @@ export interface ConversationSnapshot {
   /** The user's own read position (0 when unknown). */
   lastReadSeq: number;
   /**
-   * Messages that replies among `messages` quote, by id, when they are not
-   * among `messages` themselves (older than what is loaded): fetched for the
-   * quote's sender and text, and kept up to date.
+   * Messages that replies quote, by id, fetched by `loadQuoted()` because
+   * they were older than what was loaded (those held now are left out),
+   * for the quote's sender and text; kept up to date by live events.
    */
   quoted: Readonly<Record<string, ChatMessage>>;
 }
@@ -252,7 +252,8 @@ export class ConversationStore extends SnapshotStore<ConversationSnapshot> {
   applyMessage(message: Message, live: boolean): void {
     const changedTimeline = this.timeline.apply(message);
     if (live) this.timeline.noteLive(message.revSeq);
-    let changed = changedTimeline || this.#applyQuoted(message);
+    const changedQuote = this.#applyQuoted(message);
+    let changed = changedTimeline || changedQuote;
     if (message.clientId !== null && message.senderId === this.#viewer().userId) {
       this.#landed.add(message.clientId);
       // Only sends still in the outbox can come back; forget the oldest.

@@ -1,5 +1,8 @@
 import type { Message } from "@parley/protocol";
 
+/** Changes to messages outside what is loaded kept at most (see `#outside`). */
+const MAX_OUTSIDE = 1000;
+
 /**
  * The stored messages of one conversation, keyed by `seq`, and the sync
  * cursor: the `revSeq` up to which every change has been seen.
@@ -25,6 +28,14 @@ export class MessageTimeline {
   #gap: { from: number; to: number } | null = null;
   /** While there is a gap: the first `seq` after the newest held when it opened (what arrived since starts here). */
   #arrivedFrom = 0;
+  /**
+   * The newest copy of each message changed live while it was outside what
+   * is loaded (below the floor or in the gap), at most
+   * {@link MAX_OUTSIDE}: a page requested before the change may bring an
+   * older copy, and this one then wins.
+   */
+  readonly #outside = new Map<number, Message>();
+  #generation = 0;
   /** Live `revSeq`s above the cursor; the cursor advances through them while they are contiguous. */
   readonly #seenAbove = new Set<number>();
   #sorted: Message[] | null = [];
@@ -125,13 +136,10 @@ export class MessageTimeline {
     if (this.#hidden.has(seq) && !message.hidden) return false;
     // A change to a message older than the loaded window would show it out
     // of context; history paging fetches its current copy later.
-    if (this.#floor !== null && seq < this.#floor) {
-      if (message.hidden) this.#hidden.add(seq);
-      return false;
-    }
     // Nor is a message in the gap shown: paging towards the newest fetches it.
-    if (this.#gap && seq >= this.#gap.from && seq <= this.#gap.to) {
+    if (!this.#loadedAt(seq)) {
       if (message.hidden) this.#hidden.add(seq);
+      else this.#keepOutside(message);
       return false;
     }
     const held = this.#bySeq.get(seq);
@@ -149,6 +157,38 @@ export class MessageTimeline {
     return true;
   }
 
+  /** `true` when a message with this `seq` would be among those loaded: not below the floor, not in the gap. */
+  #loadedAt(seq: number): boolean {
+    if (this.#floor !== null && seq < this.#floor) return false;
+    return !(this.#gap && seq >= this.#gap.from && seq <= this.#gap.to);
+  }
+
+  #keepOutside(message: Message): void {
+    const kept = this.#outside.get(message.seq);
+    if (kept && kept.revSeq >= message.revSeq) return;
+    this.#outside.delete(message.seq);
+    this.#outside.set(message.seq, message);
+    if (this.#outside.size > MAX_OUTSIDE) this.#outside.delete(this.#outside.keys().next().value!);
+  }
+
+  /** After a page: the changes that arrived while its messages were outside what was loaded. */
+  #applyKeptOutside(): void {
+    for (const [seq, message] of this.#outside) {
+      if (!this.#loadedAt(seq)) continue;
+      this.#outside.delete(seq);
+      this.apply(message);
+    }
+  }
+
+  /**
+   * Counts the replacements of the messages on show by another window
+   * ({@link openAt} away from them, {@link jumpToLatest}): a page
+   * requested before one of them no longer belongs where it was asked for.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
   /**
    * Applies a page of history (the newest page when opening, or an older
    * one): its messages are contiguous by `seq`, and `hasMore` says whether
@@ -164,6 +204,7 @@ export class MessageTimeline {
       this.#sorted = null;
     }
     for (const message of messages) this.apply(message);
+    this.#applyKeptOutside();
   }
 
   /**
@@ -186,8 +227,10 @@ export class MessageTimeline {
     for (const seq of this.#bySeq.keys()) if (seq < upper) this.#bySeq.delete(seq);
     this.#floor = hasMore ? (messages[0]?.seq ?? beforeSeq) : 0;
     this.#gap = { from: beforeSeq, to: upper - 1 };
+    this.#generation++;
     this.#sorted = null;
     for (const message of messages) this.apply(message);
+    this.#applyKeptOutside();
   }
 
   /**
@@ -202,6 +245,7 @@ export class MessageTimeline {
     this.#gap = beforeSeq > gap.to ? null : { from: beforeSeq, to: gap.to };
     this.#sorted = null;
     for (const message of messages) this.apply(message);
+    this.#applyKeptOutside();
   }
 
   /** Drops the window below the gap and shows the newest messages (held all along). */
@@ -211,6 +255,7 @@ export class MessageTimeline {
     for (const seq of this.#bySeq.keys()) if (seq < gap.from) this.#bySeq.delete(seq);
     this.#floor = gap.to + 1;
     this.#gap = null;
+    this.#generation++;
     this.#sorted = null;
     return true;
   }

@@ -29,8 +29,11 @@ export interface MessageListViewProps {
    */
   hasNewer?: boolean;
   loadingNewer?: boolean;
-  /** Called when the reader reaches the bottom of a window (or presses "Load newer messages"). */
-  onLoadNewer?: () => void;
+  /**
+   * Called when the reader reaches the bottom of a window (or presses "Load newer messages"). When it returns
+   * a promise that rejects, reaching the bottom loads no more until the button is pressed.
+   */
+  onLoadNewer?: () => unknown;
   /** Called for "Jump to latest": show the newest messages. */
   onJumpToLatest?: () => void;
   /** While `hasNewer`: messages from others that arrived since, counted on the "Jump to latest" button ("3 new messages"). */
@@ -574,6 +577,16 @@ export function MessageListView(props: MessageListViewProps) {
   const [started, setStarted] = useState(false);
   const olderPagesForUnread = useRef(0);
   const openedAtUnread = useRef(false);
+  // The jump to the first unread message has ended (shown, or failed: then the list opens at the oldest loaded).
+  const [openSettled, setOpenSettled] = useState(false);
+  // A page towards the newest failed: no more are fetched by themselves (the button retries).
+  const [newerFailed, setNewerFailed] = useState(false);
+  const loadNewer = useCallback(() => {
+    Promise.resolve(onLoadNewer?.()).then(
+      () => setNewerFailed(false),
+      () => setNewerFailed(true),
+    );
+  }, [onLoadNewer]);
   const hasMessages = messages.length > 0;
   const unreadCandidate =
     unreadAfterSeq === null ? undefined : messages.find((m) => !m.own && m.seq !== null && m.seq > unreadAfterSeq && m.type !== "system");
@@ -639,21 +652,23 @@ export function MessageListView(props: MessageListViewProps) {
       setStarted(true);
       return;
     }
-    if (!unreadKnown && hasOlder && onOpenAt && unreadAfterSeq !== null) {
+    if (!unreadKnown && hasOlder && onOpenAt && unreadAfterSeq !== null && !openSettled) {
       // A long way back: open there in one step; more than a page back: load the pages after it first.
       const oldest = messages.find((m) => m.seq !== null)?.seq ?? 0;
       if (openedAtUnread.current) return;
       if (oldest - unreadAfterSeq > OPEN_AT_DISTANCE || olderPagesForUnread.current >= MAX_UNREAD_PAGES) {
         openedAtUnread.current = true;
-        // Should it fail (the connection dropped), the list opens where it is rather than waiting for good.
-        Promise.resolve(onOpenAt(unreadAfterSeq + 1)).catch(() => setStarted(true));
+        // Should it fail (the connection dropped), or not reach the message, the list opens at the oldest
+        // message loaded rather than waiting for good (and not at the bottom, which would read it all).
+        const settle = () => setOpenSettled(true);
+        Promise.resolve(onOpenAt(unreadAfterSeq + 1)).then(settle, settle);
       } else if (!loadingOlder && onLoadOlder) {
         olderPagesForUnread.current += 1;
         onLoadOlder();
       }
       return;
     }
-    if (!unreadKnown && hasOlder && onLoadOlder && olderPagesForUnread.current < MAX_UNREAD_PAGES) {
+    if (!unreadKnown && hasOlder && onLoadOlder && !openSettled && olderPagesForUnread.current < MAX_UNREAD_PAGES) {
       // The first unread message is older than what is loaded: fetch the pages before it first (the view stays put meanwhile).
       if (!loadingOlder) {
         olderPagesForUnread.current += 1;
@@ -668,7 +683,7 @@ export function MessageListView(props: MessageListViewProps) {
     // A jump is not the reader scrolling up: it must not load an older page (which would shift what they see).
     lastTop.current = el.scrollTop;
     onScroll();
-  }, [settling, candidateKey, unreadKnown, hasOlder, loadingOlder, onLoadOlder, onOpenAt, unreadAfterSeq, messages, onScroll]);
+  }, [settling, candidateKey, unreadKnown, hasOlder, loadingOlder, onLoadOlder, onOpenAt, openSettled, unreadAfterSeq, messages, onScroll]);
 
   // Editing a message brings it into view (↑ in the composer may pick one off screen).
   useEffect(() => {
@@ -735,8 +750,8 @@ export function MessageListView(props: MessageListViewProps) {
   }, [settling, anchor.atBottom, isAtBottom, messages, onBottomVisible]);
   // Reaching the bottom of a window of older messages loads the page after it (the button stays for keyboards).
   useEffect(() => {
-    if (!settling && hasNewer && !loadingNewer && anchor.atBottom && isAtBottom()) onLoadNewer?.();
-  }, [settling, hasNewer, loadingNewer, anchor.atBottom, isAtBottom, messages, onLoadNewer]);
+    if (!settling && hasNewer && !loadingNewer && !newerFailed && anchor.atBottom && isAtBottom()) loadNewer();
+  }, [settling, hasNewer, loadingNewer, newerFailed, anchor.atBottom, isAtBottom, messages, loadNewer]);
   useEffect(() => {
     onAtBottomChange?.(anchor.atBottom);
   }, [anchor.atBottom, onAtBottomChange]);
@@ -808,7 +823,7 @@ export function MessageListView(props: MessageListViewProps) {
           );
         })}
         {hasNewer && (
-          <button type="button" className="parley-load-newer" onClick={onLoadNewer} disabled={loadingNewer}>
+          <button type="button" className="parley-load-newer" onClick={loadNewer} disabled={loadingNewer}>
             {loadingNewer ? "Loading…" : "Load newer messages"}
           </button>
         )}

@@ -123,7 +123,7 @@ function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, 
       onLoadOlder={() => void conversation.loadOlder().catch(() => undefined)}
       hasNewer={conversation.hasNewer}
       loadingNewer={conversation.loadingNewer}
-      onLoadNewer={() => void conversation.loadNewer().catch(() => undefined)}
+      onLoadNewer={conversation.loadNewer}
       onJumpToLatest={conversation.jumpToLatest}
       newerCount={conversation.newerCount}
       onOpenAt={conversation.openAt}

@@ -22,7 +22,7 @@ export interface ConversationActions {
   jumpToLatest(): void;
   /** Fetches the originals that replies on show quote when they are not loaded (`quoted`). */
   loadQuoted(): Promise<void>;
-  /** Marks read up to `seq` (default: the newest message). */
+  /** Marks read up to `seq` (default: the newest message on show). */
   markRead(seq?: number): Promise<void>;
   /** Sends a failed message again. */
   retry(clientId: string): Promise<Message>;
