@@ -34,6 +34,26 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     return { conversationId: conversation.id, ana: { ...ana, token: anaToken }, ben: { ...ben, token: benToken } };
   }
 
+  /** Sends through the REST API as `sender`, which limits each sender's rate: waits and tries again when it says so. */
+  async function restSend(conversationId: string, sender: string, text: string, replyTo?: string): Promise<{ id: string; seq: number }> {
+    for (;;) {
+      try {
+        const body = replyTo === undefined ? { text } : { text, replyTo };
+        const { message } = await suite.node.api<{ message: { id: string; seq: number } }>("POST", `/v1/conversations/${conversationId}/messages`, body, sender);
+        return message;
+      } catch (err) {
+        if (!String(err).includes(": 429 ")) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  /** `user`'s unread count of the conversation, as their inbox lists it. */
+  async function unreadOf(conversationId: string, user: string): Promise<number | undefined> {
+    const { conversations } = await suite.node.api<{ conversations: Array<{ id: string; unreadCount: number }> }>("GET", "/v1/conversations", undefined, user);
+    return conversations.find((c) => c.id === conversationId)?.unreadCount;
+  }
+
   it("shows typing, the message, read marks and presence to the other person", async () => {
     const { conversationId, ana, ben } = await pair();
     const anaP = await person();
@@ -81,31 +101,11 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
 
   it("opens a conversation with many unread messages at the divider, and marks it read only once the bottom is seen", async () => {
     const { conversationId, ana, ben } = await pair();
-    // Seeded through the REST API, which limits each sender's rate: wait and try again when it says so.
-    const send = async (text: string): Promise<number> => {
-      for (;;) {
-        try {
-          const { message } = await suite.node.api<{ message: { seq: number } }>("POST", `/v1/conversations/${conversationId}/messages`, { text }, ana.id);
-          return message.seq;
-        } catch (err) {
-          if (!String(err).includes(": 429 ")) throw err;
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
-    };
     let readUpTo = 0;
-    for (let i = 1; i <= 40; i++) readUpTo = await send(`earlier ${i}`);
+    for (let i = 1; i <= 40; i++) readUpTo = (await restSend(conversationId, ana.id, `earlier ${i}`)).seq;
     await suite.node.api("POST", `/v1/conversations/${conversationId}/read`, { seq: readUpTo }, ben.id);
-    for (let i = 1; i <= 80; i++) await send(`unread ${i}`);
-    const unread = async () => {
-      const { conversations } = await suite.node.api<{ conversations: Array<{ id: string; unreadCount: number }> }>(
-        "GET",
-        "/v1/conversations",
-        undefined,
-        ben.id,
-      );
-      return conversations.find((c) => c.id === conversationId)?.unreadCount;
-    };
+    for (let i = 1; i <= 80; i++) await restSend(conversationId, ana.id, `unread ${i}`);
+    const unread = () => unreadOf(conversationId, ben.id);
     expect(await unread()).toBe(80);
 
     const benP = await person();
@@ -148,23 +148,8 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
       { kind: "group", title: "Release crew", members: [ben.id, ...senders] },
     );
     const conversationId = conversation.id;
-    // Seeded through the REST API, which limits each sender's rate: the senders take turns, and wait when told to.
-    const send = async (text: string, i: number, replyTo?: string): Promise<{ id: string; seq: number }> => {
-      for (;;) {
-        try {
-          const { message } = await suite.node.api<{ message: { id: string; seq: number } }>(
-            "POST",
-            `/v1/conversations/${conversationId}/messages`,
-            { text, replyTo },
-            senders[i % senders.length]!,
-          );
-          return message;
-        } catch (err) {
-          if (!String(err).includes(": 429 ")) throw err;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    };
+    // The senders take turns, so that each one's rate limit leaves room for the others.
+    const send = (text: string, i: number, replyTo?: string) => restSend(conversationId, senders[i % senders.length]!, text, replyTo);
     let readUpTo = 0;
     let first = "";
     for (let i = 1; i <= 20; i++) {
@@ -175,15 +160,7 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     await suite.node.api("POST", `/v1/conversations/${conversationId}/read`, { seq: readUpTo }, ben.id);
     // The last one answers the very first message, far older than any page the list loads with it.
     for (let i = 1; i <= 260; i++) await send(`unread ${i}`, i, i === 260 ? first : undefined);
-    const unread = async () => {
-      const { conversations } = await suite.node.api<{ conversations: Array<{ id: string; unreadCount: number }> }>(
-        "GET",
-        "/v1/conversations",
-        undefined,
-        ben.id,
-      );
-      return conversations.find((c) => c.id === conversationId)?.unreadCount;
-    };
+    const unread = () => unreadOf(conversationId, ben.id);
     expect(await unread()).toBe(260);
 
     const benP = await person();

@@ -197,10 +197,17 @@ describe("a conversation's state", () => {
     await chat.open();
     expect(shown(chat).texts).not.toContain("the original question");
     expect(chat.getSnapshot().quoted).toEqual({});
+    // How many `message:get` requests the server has answered.
+    const asked = async () => {
+      const metrics = String((await node.t.request("GET", "/metrics")).body);
+      return Number(/parley_socket_events_total\{event="message:get",outcome="ok"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    };
+    const before = await asked();
     await chat.loadQuoted();
     expect(chat.getSnapshot().quoted[original.id]).toMatchObject({ id: original.id, seq: 1, senderName: "Hal", text: "the original question" });
     // Asked once: nothing more goes out for it.
     await chat.loadQuoted();
+    expect(await asked()).toBe(before + 1);
 
     // An edit of the original reaches the quote live; opening at it shows it in its place, the reply still held.
     const hal = fleet.client(node.url, "hal");

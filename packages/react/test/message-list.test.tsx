@@ -547,19 +547,30 @@ describe("MessageList with a Parley server", () => {
   };
   const dividers = () => screen.queryAllByRole("separator", { name: "Unread messages" });
 
-  it("opens at the first unread message (older pages loaded for it) and marks it read only once the reader reaches the bottom", async () => {
-    const id = await directConversation("uma", "vic");
-    for (let i = 1; i <= 30; i++) await restSend(id, "vic", `seen ${i}`);
-    await api("POST", `/v1/conversations/${id}/read`, { seq: 30 }, "uma");
-    for (let i = 1; i <= 30; i++) await restSend(id, "vic", `unread ${i}`);
-    const uma = clients.client("uma", { pageSize: 20 });
-    await statusIs(uma, "connected");
+  /** A direct conversation where `sender` wrote `read` messages ("seen n") the reader has read, then `unread` more ("unread n"). */
+  const backlog = async (reader: string, sender: string, read: number, unread: number) => {
+    const id = await directConversation(reader, sender);
+    for (let i = 1; i <= read; i++) await restSend(id, sender, `seen ${i}`);
+    await api("POST", `/v1/conversations/${id}/read`, { seq: read }, reader);
+    for (let i = 1; i <= unread; i++) await restSend(id, sender, `unread ${i}`);
+    return id;
+  };
+
+  /** `user`'s MessageList of the conversation, connected; returns queries within its log. */
+  const openList = async (user: string, conversationId: string, options: { pageSize?: number } = {}) => {
+    const client = clients.client(user, options);
+    await statusIs(client, "connected");
     render(
-      <ParleyProvider client={uma}>
-        <MessageList conversationId={id} />
+      <ParleyProvider client={client}>
+        <MessageList conversationId={conversationId} />
       </ParleyProvider>,
     );
-    const log = within(screen.getByRole("log", { name: "Messages" }));
+    return within(screen.getByRole("log", { name: "Messages" }));
+  };
+
+  it("opens at the first unread message (older pages loaded for it) and marks it read only once the reader reaches the bottom", async () => {
+    const id = await backlog("uma", "vic", 30, 30);
+    const log = await openList("uma", id, { pageSize: 20 });
     await log.findByText("unread 1", undefined, { timeout: 5_000 });
     expect(dividers()).toHaveLength(1);
     expect(dividers()[0]!.nextElementSibling?.querySelector(".parley-text")?.textContent).toBe("unread 1");
@@ -576,18 +587,8 @@ describe("MessageList with a Parley server", () => {
   });
 
   it("opens a long backlog at its first unread message in one step, reads on a page at a time, and jumps to the latest", async () => {
-    const id = await directConversation("una", "val");
-    for (let i = 1; i <= 10; i++) await restSend(id, "val", `seen ${i}`);
-    await api("POST", `/v1/conversations/${id}/read`, { seq: 10 }, "una");
-    for (let i = 1; i <= 200; i++) await restSend(id, "val", `unread ${i}`);
-    const una = clients.client("una", { pageSize: 20 });
-    await statusIs(una, "connected");
-    render(
-      <ParleyProvider client={una}>
-        <MessageList conversationId={id} />
-      </ParleyProvider>,
-    );
-    const log = within(screen.getByRole("log", { name: "Messages" }));
+    const id = await backlog("una", "val", 10, 200);
+    const log = await openList("una", id, { pageSize: 20 });
     // The window starts a few messages before the first unread one, with the divider there; the newest wait.
     await log.findByText("unread 1", undefined, { timeout: 5_000 });
     expect(log.getByText("seen 6")).toBeTruthy();
@@ -625,14 +626,7 @@ describe("MessageList with a Parley server", () => {
     for (let i = 1; i <= 60; i++) await restSend(id, "xan", `chatter ${i}`);
     await api("POST", `/v1/conversations/${id}/messages`, { text: "Room 4, second floor", replyTo: original.id }, "xan");
     await api("POST", `/v1/conversations/${id}/read`, { seq: 62 }, "wyn");
-    const wyn = clients.client("wyn", { pageSize: 20 });
-    await statusIs(wyn, "connected");
-    render(
-      <ParleyProvider client={wyn}>
-        <MessageList conversationId={id} />
-      </ParleyProvider>,
-    );
-    const log = within(screen.getByRole("log", { name: "Messages" }));
+    const log = await openList("wyn", id, { pageSize: 20 });
     await log.findByText("Room 4, second floor", undefined, { timeout: 5_000 });
     const quote = await screen.findByRole("button", { name: "Reply to xan: Which room is the meeting in?" }, { timeout: 5_000 });
     expect(log.queryByText("Which room is the meeting in?", { selector: ".parley-text" })).toBeNull();
@@ -648,14 +642,7 @@ describe("MessageList with a Parley server", () => {
     const id = await directConversation("wes", "xia");
     for (let i = 1; i <= 10; i++) await restSend(id, "xia", `old ${i}`);
     await api("POST", `/v1/conversations/${id}/read`, { seq: 10 }, "wes");
-    const wes = clients.client("wes");
-    await statusIs(wes, "connected");
-    render(
-      <ParleyProvider client={wes}>
-        <MessageList conversationId={id} />
-      </ParleyProvider>,
-    );
-    const log = within(screen.getByRole("log", { name: "Messages" }));
+    const log = await openList("wes", id);
     await log.findByText("old 10");
     expect(list().scrollTop).toBe(10 * 50 - 200);
 
@@ -683,14 +670,7 @@ describe("MessageList with a Parley server", () => {
     await restSend(id, "zoe", "hello group");
     await api("POST", `/v1/conversations/${id}/read`, { seq: 1 }, "yan");
     await api("POST", `/v1/conversations/${id}/members`, { userId: "quinn" });
-    const yan = clients.client("yan");
-    await statusIs(yan, "connected");
-    render(
-      <ParleyProvider client={yan}>
-        <MessageList conversationId={id} />
-      </ParleyProvider>,
-    );
-    const log = within(screen.getByRole("log", { name: "Messages" }));
+    const log = await openList("yan", id);
     await log.findByText(/quinn joined/);
     // No divider for a notice, and the list stays at the bottom, where reading it is told.
     expect(dividers()).toHaveLength(0);
@@ -701,14 +681,7 @@ describe("MessageList with a Parley server", () => {
     const created = await api<{ conversation: { id: string } }>("POST", "/v1/conversations", { kind: "channel", title: "Lobby" });
     const id = created.conversation.id;
     for (let i = 1; i <= 30; i++) await restSend(id, "regular", `chatter ${i}`);
-    const nell = clients.client("nell", { pageSize: 20 });
-    await statusIs(nell, "connected");
-    render(
-      <ParleyProvider client={nell}>
-        <MessageList conversationId={id} />
-      </ParleyProvider>,
-    );
-    const log = within(screen.getByRole("log", { name: "Messages" }));
+    const log = await openList("nell", id, { pageSize: 20 });
     await log.findByText("chatter 30");
     await sleep(500);
     expect(dividers()).toHaveLength(0);

@@ -223,7 +223,11 @@ export class MessageTimeline {
       this.applyPage(messages, hasMore);
       return;
     }
-    if (!this.#gap) this.#arrivedFrom = Math.max(upper, ...this.#bySeq.keys()) + 1;
+    if (!this.#gap) {
+      let newest = upper;
+      for (const seq of this.#bySeq.keys()) if (seq > newest) newest = seq;
+      this.#arrivedFrom = newest + 1;
+    }
     for (const seq of this.#bySeq.keys()) if (seq < upper) this.#bySeq.delete(seq);
     this.#floor = hasMore ? (messages[0]?.seq ?? beforeSeq) : 0;
     this.#gap = { from: beforeSeq, to: upper - 1 };
