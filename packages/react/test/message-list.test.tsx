@@ -2,7 +2,7 @@ import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testi
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ChatMessage } from "@parley/client";
 import type { ConversationSummary, Member } from "@parley/protocol";
-import { MessageList, MessageListView, ParleyProvider, conversationTitle, initials, typingSentence } from "@parley/react";
+import { Composer, MessageList, MessageListView, ParleyProvider, conversationTitle, initials, typingSentence } from "@parley/react";
 import { sleep, statusIs } from "../../client/test/support/wait.js";
 import { Clients, api, directConversation, restSend } from "./support/live-server.js";
 
@@ -636,6 +636,33 @@ describe("MessageList with a Parley server", () => {
     expect(log.queryByText("Room 4, second floor")).toBeNull();
     fireEvent.click(screen.getByRole("button", { name: /Jump to latest/ }));
     await log.findByText("Room 4, second floor");
+  });
+
+  it("edits the user's newest message on ↑ in the composer while older messages are on show, going to the newest first", async () => {
+    const id = await directConversation("yul", "zed");
+    const question = await restSend(id, "yul", "my first question");
+    for (let i = 1; i <= 60; i++) await restSend(id, "zed", `chatter ${i}`);
+    await restSend(id, "yul", "my latest note");
+    await api("POST", `/v1/conversations/${id}/messages`, { text: "About your question", replyTo: question.id }, "zed");
+    await api("POST", `/v1/conversations/${id}/read`, { seq: 63 }, "yul");
+    const client = clients.client("yul", { pageSize: 20 });
+    await statusIs(client, "connected");
+    render(
+      <ParleyProvider client={client}>
+        <MessageList conversationId={id} />
+        <Composer conversationId={id} />
+      </ParleyProvider>,
+    );
+    const log = within(screen.getByRole("log", { name: "Messages" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Reply to yul: my first question" }, { timeout: 5_000 }));
+    await log.findByText("my first question", { selector: ".parley-text" }, { timeout: 5_000 });
+    expect(log.queryByText("my latest note")).toBeNull();
+
+    fireEvent.keyDown(screen.getByRole("textbox", { name: "Message" }), { key: "ArrowUp" });
+    const edit = (await screen.findByRole("textbox", { name: "Edit message" }, { timeout: 5_000 })) as HTMLTextAreaElement;
+    expect(edit.value).toBe("my latest note");
+    expect(log.getByText("About your question")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: /Jump to latest/ })).toBeNull();
   });
 
   it("puts no divider above messages read as they arrive at the bottom, but does for those that arrive while scrolled up", async () => {

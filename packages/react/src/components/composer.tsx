@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type ClipboardEvent, type DragEvent, type FormEvent, type KeyboardEvent, type ReactNode } from "react";
-import { createClientId, packetSize, ParleyClientError } from "@parley/client";
+import { createClientId, packetSize, ParleyClientError, type ChatMessage } from "@parley/client";
 import { MAX_PACKET_BYTES } from "@parley/protocol";
 import { useConversation } from "../hooks/use-conversation.js";
 import { setUploadLimit, useComposerDraft, type DraftUpload } from "./composer-draft.js";
@@ -90,9 +90,18 @@ function UploadPreview({ upload, onRetry, onRemove }: { upload: DraftUpload; onR
  * @example
  * <Composer conversationId={id} />
  */
+/** The user's newest message that can be edited (stored, not deleted, with text). */
+function lastEditable(messages: readonly ChatMessage[]): ChatMessage | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.own && m.id !== null && m.deletedAt === null && m.type !== "system" && m.text) return m;
+  }
+  return undefined;
+}
+
 export function Composer(props: ComposerProps) {
   const { conversationId, placeholder = "Message", disabled = false, disabledNote, attachments = true, accept, className, autoFocus = false, maxUploadBytes } = props;
-  const { send, discard, sendTyping, stopTyping, messages } = useConversation(conversationId);
+  const { send, discard, sendTyping, stopTyping, messages, hasNewer, jumpToLatest } = useConversation(conversationId);
   const draft = useComposerDraft(conversationId);
   const { text, setText } = draft;
   // What the box holds now, for answers that arrive after it changed.
@@ -122,6 +131,18 @@ export function Composer(props: ComposerProps) {
     const lost = document.activeElement === null || document.activeElement === document.body;
     if (ended && lost) box.current?.focus();
   }, [draft.editing]);
+
+  // ↑ edits the user's newest message: with older messages on show (a
+  // window opened at an unread backlog or a quote), it first goes to the
+  // newest ones, and edits once they are on show.
+  const [editLastWhenLatest, setEditLastWhenLatest] = useState(false);
+  const { setEditing } = draft;
+  useEffect(() => {
+    if (!editLastWhenLatest || hasNewer) return;
+    setEditLastWhenLatest(false);
+    const last = lastEditable(messages);
+    if (last?.id) setEditing(last.id);
+  }, [editLastWhenLatest, hasNewer, messages, setEditing]);
 
   const client = useParley();
   useEffect(() => {
@@ -180,7 +201,13 @@ export function Composer(props: ComposerProps) {
       return;
     }
     if (e.key === "ArrowUp" && text === "" && !composing(e, composingRef.current)) {
-      const last = [...messages].reverse().find((m) => m.own && m.id !== null && m.deletedAt === null && m.type !== "system" && m.text);
+      if (hasNewer) {
+        e.preventDefault();
+        jumpToLatest();
+        setEditLastWhenLatest(true);
+        return;
+      }
+      const last = lastEditable(messages);
       if (last?.id) {
         e.preventDefault();
         draft.setEditing(last.id);
