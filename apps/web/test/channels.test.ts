@@ -87,7 +87,21 @@ describe.skipIf(skip !== null)("the web app in Chromium: browsing channels and s
     const phone = await person({ viewport: { width: 375, height: 740 } });
     await signIn(phone, suite.node.url, token);
     const phoneInbox = phone.page.getByRole("listbox", { name: "Conversations" });
-    await expect.poll(() => phoneInbox.getByRole("option").filter({ hasText: "Community" }).count(), { timeout: 10_000 }).toBe(1);
+    const phoneRow = phoneInbox.getByRole("option").filter({ hasText: "Community" });
+    await expect.poll(() => phoneRow.count(), { timeout: 10_000 }).toBe(1);
+    // Someone posts while Community is open nowhere: both inbox rows have it at once, with a badge;
+    // opening it on the desktop reads it there and clears the phone's badge.
+    await page.getByRole("button", { name: "Browse channels", exact: true }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe("/channels");
+    const news = `Meetup moved to Friday ${unique("")}`;
+    await suite.node.api("POST", `/v1/conversations/${channelId}/messages`, { text: news }, unique("poster"));
+    for (const row of [phoneRow, inboxRow]) {
+      await expect.poll(() => row.getByText(news, { exact: false }).count(), { timeout: 10_000 }).toBe(1);
+      await expect.poll(() => row.getByLabel("1 unread").count(), { timeout: 10_000 }).toBe(1);
+    }
+    await inboxRow.click();
+    await expect.poll(() => log.getByText(news, { exact: true }).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => phoneRow.getByLabel("1 unread").count(), { timeout: 10_000 }).toBe(0);
     await phone.page.getByRole("button", { name: "Browse channels", exact: true }).click();
     const phoneList = phone.page.getByRole("list", { name: "Channels" });
     await expect.poll(() => phoneList.isVisible(), { timeout: 10_000 }).toBe(true);

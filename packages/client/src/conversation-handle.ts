@@ -102,7 +102,7 @@ export class ConversationHandle implements ReadableStore<ConversationSnapshot> {
   }
 
   /**
-   * Stops watching (typing and, in channels, live messages stop). The loaded
+   * Stops watching (typing, and live messages of a channel the user is not a member of, stop). The loaded
    * messages stay; a window away from the newest ({@link openAt}) gives way
    * to them, so that coming back starts from the newest.
    */
@@ -212,6 +212,7 @@ export class ConversationHandle implements ReadableStore<ConversationSnapshot> {
   }
 
   #received(messages: readonly Message[]): void {
+    if (this.#store.conversation?.kind === "channel") return;
     const me = this.#ctx.me();
     let newest = 0;
     for (const m of messages) if (m.senderId !== me && m.seq > newest) newest = m.seq;

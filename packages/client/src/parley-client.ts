@@ -234,6 +234,7 @@ export class ParleyClient {
 
   #onLost(): void {
     this.#typing.reset();
+    this.#presence.forget();
     for (const store of this.#stores.values()) store.clearTyping();
   }
 
@@ -245,7 +246,14 @@ export class ParleyClient {
     const stale =
       source === "changed" ? this.#inbox.messageChanged(message, me) : this.#inbox.messageArrived(message, me, source === "new");
     if (stale && this.#inbox.loaded) this.#scheduleInboxRefresh();
-    if (source === "new" && message.senderId !== me) this.#delivery.received(message.conversationId, message.seq);
+    // Channels keep no delivery state: their many members report nothing.
+    if (source === "new" && message.senderId !== me && !this.#isChannel(message.conversationId)) {
+      this.#delivery.received(message.conversationId, message.seq);
+    }
+  }
+
+  #isChannel(conversationId: string): boolean {
+    return (this.#stores.get(conversationId)?.conversation?.kind ?? this.#inbox.kindOf(conversationId)) === "channel";
   }
 
   #listen(): void {

@@ -228,7 +228,7 @@ describe("events of a transaction SQLite flushed itself, beside groups flushed o
       const announce = (title: string): DomainEvent => ({
         type: "conversation.updated",
         conversation: { title } as Conversation,
-        audience: { userIds: [], watchers: false, operators: false },
+        audience: { userIds: [], watchers: false, operators: false, channelMembers: false },
       });
 
       // A grouped write (a send) commits; its flush is held.

@@ -283,6 +283,36 @@ describe.each(topologies())("messaging on $name", (topology) => {
     expect(await guest.call("conversation:open", { conversationId: id })).toMatchObject({ ok: false, error: { code: "forbidden" } });
   });
 
+  it("sends a channel's messages to every socket of its members, open or not, from their joining to their leaving", async () => {
+    const id = (await t.request("POST", "/v1/conversations", { auth: API_KEY, body: { kind: "channel", title: "Town square" } })).body.conversation.id;
+    const dan = await t.connect("dan");
+    ok(await dan.call("message:send", { conversationId: id, clientId: "d1", text: "posting joins" }));
+    // A member's later connection takes the channel's events from its session on; a joiner's every socket from the join.
+    const danLater = await t.connect("dan");
+    const ann = await t.connect("ann");
+    const annOther = await t.connect("ann");
+    ok(await ann.call("conversation:join", { conversationId: id }));
+    await annOther.waitFor("member:joined", (e: { member: { userId: string } }) => e.member.userId === "ann");
+    const cal = await t.connect("cal");
+    const pia = await t.connect("pia");
+    const hello = ok(await pia.call("message:send", { conversationId: id, clientId: "p1", text: "hello members" }));
+    for (const socket of [danLater, ann, annOther]) expect((await socket.waitFor("message:new", (m: Message) => m.id === hello.id)).text).toBe("hello members");
+    const edited = ok(await pia.call("message:edit", { conversationId: id, messageId: hello.id, text: "hello, members" }));
+    expect((await danLater.waitFor("message:updated", (m: Message) => m.id === hello.id)).revSeq).toBe(edited.revSeq);
+
+    ok(await ann.call("conversation:leave", { conversationId: id }));
+    await annOther.waitFor("member:left", (e: { member: { userId: string } }) => e.member.userId === "ann");
+    const after = ok(await pia.call("message:send", { conversationId: id, clientId: "p2", text: "after ann left" }));
+    await danLater.waitFor("message:new", (m: Message) => m.id === after.id);
+    await settle();
+    for (const socket of [ann, annOther]) expect(socket.received("message:new").map((m: Message) => m.text)).toEqual(["hello members"]);
+    expect(cal.received("message:new")).toHaveLength(0);
+    // Typing stays with those who opened the channel.
+    ok(await pia.call("typing", { conversationId: id, typing: true }));
+    await settle();
+    expect(danLater.received("typing")).toHaveLength(0);
+  });
+
   it("shows support conversations to every operator, who become members by answering", async () => {
     const visitor = await t.connect("v1", { name: "Visitor", roles: ["guest"] });
     const op1 = await t.connect("op1", { name: "Olga", roles: ["operator"] });

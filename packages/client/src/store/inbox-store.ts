@@ -76,6 +76,11 @@ export class InboxStore extends SnapshotStore<InboxSnapshot> {
     return this.#entries.has(conversationId);
   }
 
+  /** The kind of a conversation the inbox shows (null when it shows none with this id). */
+  kindOf(conversationId: string): ConversationSummary["kind"] | null {
+    return this.#entries.get(conversationId)?.kind ?? null;
+  }
+
   /** The unread count for one conversation (0 when unknown). */
   unreadOf(conversationId: string): number {
     return this.#counts.get(conversationId)?.unread ?? 0;

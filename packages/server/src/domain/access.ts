@@ -197,17 +197,23 @@ export function canDeleteForEveryone(p: Principal, v: AccessView, message: { sen
 
 /**
  * Who hears about changes in a conversation, given its member ids: the
- * members (channels: only sockets watching it), sockets watching it (readers
- * who opened it), and for support every operator.
+ * members, sockets watching it (readers who opened it), and for support
+ * every operator. A channel's members are reached through the channel's room
+ * (their sockets join it), so a channel needs no member ids.
  */
 export function audienceOf(kind: string, memberIds: readonly string[]): Audience {
-  if (kind === "channel") return { userIds: [], watchers: true, operators: false };
-  return { userIds: memberIds, watchers: true, operators: kind === "support" };
+  if (kind === "channel") return { userIds: [], watchers: true, operators: false, channelMembers: true };
+  return { userIds: memberIds, watchers: true, operators: kind === "support", channelMembers: false };
+}
+
+/** {@link audienceOf}, with `userIds` just become members of it (a channel's room takes their sockets first). */
+export function audienceJoining(kind: string, memberIds: readonly string[], userIds: readonly string[]): Audience {
+  return kind === "channel" ? { ...audienceOf(kind, memberIds), joining: userIds } : audienceOf(kind, memberIds);
 }
 
 /** Only this user's own sockets (a "delete for me", a read receipt in a channel). */
 export function onlyUser(userId: string): Audience {
-  return { userIds: [userId], watchers: false, operators: false };
+  return { userIds: [userId], watchers: false, operators: false, channelMembers: false };
 }
 
 /** Loads the member ids a conversation's events go to (none needed for channels). */

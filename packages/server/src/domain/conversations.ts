@@ -20,7 +20,7 @@ import { isoNow, toConversation, toJson, toMember, toMessage } from "../storage/
 import type { ConversationsTable } from "../storage/schema.js";
 import {
   assertRead,
-  audienceOf,
+  audienceJoining,
   canJoin,
   canManage,
   canRead,
@@ -83,6 +83,8 @@ function normalizeMembers(members: MemberInput[] | undefined): Map<string, Membe
 /** A connecting user's conversations (see {@link ConversationService.sessionSummary}). */
 export interface SessionSummary {
   conversations: Array<{ id: string; lastSeq: number; unread: number; lastReadSeq: number }>;
+  /** The channels among them: the user's sockets join their rooms (see `channelRoom`). */
+  channelIds: string[];
   /** Who hears of the user's presence. */
   presence: PresenceAudience;
 }
@@ -195,7 +197,8 @@ export class ConversationService {
           .values([...roles].map(([userId, role]) => ({ conversation_id: row.id, user_id: userId, role, joined_at: now })))
           .execute();
       }
-      emit({ type: "conversation.created", conversation: toConversation(row), audience: audienceOf(row.kind, [...roles.keys()]) });
+      const memberIds = [...roles.keys()];
+      emit({ type: "conversation.created", conversation: toConversation(row), audience: audienceJoining(row.kind, memberIds, memberIds) });
       return row;
     });
 
@@ -394,6 +397,7 @@ export class ConversationService {
         unread: Number(r.unread),
         lastReadSeq: Number(r.last_read_seq),
       })),
+      channelIds: rows.filter((r) => r.kind === "channel").map((r) => r.id),
       presence: presenceAudienceOf(
         rows.filter((r) => r.kind !== "channel"),
         p.id,
@@ -576,7 +580,7 @@ export class ConversationService {
     if (!inserted) return member;
     const row = await this.#conversationRow(conversationId, trx);
     const audience = await loadAudience(trx, row);
-    emit({ type: "member.joined", conversation: toConversation(row), member, audience });
+    emit({ type: "member.joined", conversation: toConversation(row), member, audience: { ...audience, joining: [userId] } });
     if (view.conversation.kind !== "channel") {
       const message = await appendMessage(trx, {
         conversationId,

@@ -2,13 +2,18 @@ import { EventEmitter } from "node:events";
 import type { Conversation, Member, Message } from "@parley/protocol";
 
 /**
- * Who should hear of a change: these users' sockets, plus (channels) the
- * sockets watching the conversation, plus (support) every operator.
+ * Who should hear of a change: these users' sockets, plus the sockets
+ * watching the conversation, plus (channels) its members' sockets, plus
+ * (support) every operator.
  */
 export interface Audience {
   readonly userIds: readonly string[];
   readonly watchers: boolean;
   readonly operators: boolean;
+  /** A channel's event: it goes to the sockets of every member of the channel (their channel room). */
+  readonly channelMembers: boolean;
+  /** Users who have just become members of the channel: their sockets join its room before the event goes out. */
+  readonly joining?: readonly string[];
 }
 
 /** What the domain tells the edges after a change is committed. */

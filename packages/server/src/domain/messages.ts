@@ -516,7 +516,8 @@ export class MessageService {
   async markDelivered(p: Principal, conversationId: string, seq: number): Promise<void> {
     const view = await loadAccess(this.#storage, p, conversationId);
     assertRead(p, view);
-    if (!view.member) return;
+    // Channels keep no delivery state (their members' own messages show no ✓✓).
+    if (!view.member || view.conversation.kind === "channel") return;
     const target = Math.min(seq, Number(view.conversation.last_seq));
     if (target <= Number(view.member.last_delivered_seq)) return;
     await this.#storage.db
@@ -526,7 +527,6 @@ export class MessageService {
       .where("user_id", "=", p.id)
       .where("last_delivered_seq", "<", target)
       .execute();
-    if (view.conversation.kind === "channel") return;
     this.#uow.publish({
       type: "conversation.delivered",
       conversation: toConversation(view.conversation),

@@ -36,7 +36,7 @@ import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { toParleyError } from "../edge/to-parley-error.js";
 import { startBroadcaster } from "./broadcaster.js";
 import type { TypingEmit, TypingTracker } from "../typing/typing-tracker.js";
-import { OPERATORS_ROOM, userRoom, watchRoom } from "./rooms.js";
+import { OPERATORS_ROOM, channelRoom, userRoom, watchRoom } from "./rooms.js";
 import type { ParleyIo, ParleySocket } from "./socket-types.js";
 
 type AckData<E extends ClientEventName> = Parameters<ClientToServerEvents[E]>[1] extends AckCallback<infer T> ? T : never;
@@ -213,7 +213,9 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
       track(presence.disconnect(userId, socket.id).then((last) => (last ? goneOffline(userId) : undefined)));
     });
     summary
-      .then(({ conversations }) => {
+      .then(({ conversations, channelIds }) => {
+        // As the session goes out, so that the channels' messages after its counts reach the inbox live.
+        if (channelIds.length > 0) void socket.join(channelIds.map(channelRoom));
         socket.emit("session", {
           user: { id: principal.id, name: principal.name, roles: [...principal.roles] },
           serverTime: new Date().toISOString(),
