@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createParleyClient, type ConnectionStatus, type ParleyClient } from "@parley/client";
-import { FAST, Fleet, eventually, signToken, sleep, startNode, statusIs, type Node } from "./support/harness.js";
+import { API_KEY, FAST, Fleet, eventually, signToken, sleep, startNode, statusIs, type Node } from "./support/harness.js";
 
 /** Every distinct status the client went through, in order. */
 function recordStatuses(client: ParleyClient): ConnectionStatus[] {
@@ -21,6 +21,24 @@ describe("connection", () => {
   });
   afterEach(() => fleet.close());
   afterAll(() => node.close());
+
+  it("shows no one online while its own connection is lost, and fetches presence again when it is back", async () => {
+    const proxy = await fleet.proxy(node.port);
+    const fay = fleet.client(proxy.url, "fay");
+    const gus = fleet.client(node.url, "gus");
+    await Promise.all([statusIs(fay, "connected"), statusIs(gus, "connected")]);
+    await node.t.request("POST", "/v1/conversations", { auth: API_KEY, actAs: "fay", body: { kind: "direct", members: ["gus"] } });
+    const stop = fay.presence.watch(["gus"]);
+    await eventually(() => fay.presence.getSnapshot().get("gus")?.online === true, 3_000, "gus online");
+
+    await proxy.cut();
+    await statusIs(fay, "reconnecting");
+    expect(fay.presence.getSnapshot().get("gus")).toBeUndefined();
+    await proxy.restore();
+    await statusIs(fay, "connected");
+    await eventually(() => fay.presence.getSnapshot().get("gus")?.online === true, 3_000, "gus online again");
+    stop();
+  });
 
   it("lets the app see every status change: connecting, connected, reconnecting, connected, disconnected (Sendbird #11)", async () => {
     const proxy = await fleet.proxy(node.port);

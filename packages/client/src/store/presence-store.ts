@@ -64,6 +64,17 @@ export class PresenceStore extends SnapshotStore<PresenceSnapshot> {
     if (changed) this.changed();
   }
 
+  /**
+   * Forgets everyone's presence (the connection is lost: it is no longer
+   * known, and would go stale unseen); {@link refetch} after the reconnect
+   * brings it back.
+   */
+  forget(): void {
+    if (this.#presence.size === 0) return;
+    this.#presence.clear();
+    this.changed();
+  }
+
   /** One user's presence, when known. */
   get(userId: string): Presence | undefined {
     return this.#presence.get(userId);
