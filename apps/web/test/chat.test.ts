@@ -131,10 +131,18 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     expect(await unread()).toBe(80);
     await screenshot(benP.page, "conversation-unread-divider");
 
-    await log.evaluate((el) => {
-      el.scrollTop = el.scrollHeight;
-    });
+    // Far above the bottom, a button goes there; once there it goes.
+    const jump = benP.page.getByRole("button", { name: "Jump to latest" });
+    await expect.poll(() => jump.count(), { timeout: 10_000 }).toBe(1);
+    await jump.click();
     await expect.poll(unread, { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 40)).toBe(true);
+    await expect.poll(() => jump.count()).toBe(0);
+    // Scrolled up more than a screen, it is back.
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await expect.poll(() => jump.count(), { timeout: 10_000 }).toBe(1);
     expect(benP.errors).toEqual([]);
   });
 

@@ -67,6 +67,31 @@ describe.skipIf(skip !== null)("the web app in Chromium: what stays inside the c
     // Hidden toolbars take no room sideways: the list cannot be scrolled or swiped left and right.
     const widths = await page.locator(".parley-scroll").evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+
+    // A message scrolled to the very top of the list: its toolbar is not cut off by the list's edge (nor under the header).
+    const top = log.locator(".parley-message").filter({ hasText: /^line 6/ });
+    await top.evaluate((el) => {
+      const scroller = el.closest(".parley-scroll")!;
+      scroller.scrollTop += el.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+    });
+    await page.mouse.move(0, 0);
+    await top.hover();
+    const toolbar = top.locator(".parley-actions");
+    await expect.poll(() => toolbar.evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).opacity)).toBe("1");
+    const bar = (await toolbar.boundingBox())!;
+    expect(bar.y).toBeGreaterThanOrEqual(pane!.y);
+    const hit = await toolbar.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return el.contains(el.ownerDocument.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2));
+    });
+    expect(hit).toBe(true);
+    await screenshot(page, "layout-toolbar-top");
+
+    // Closed by the host, the conversation says so in the same word in its header and its inbox row.
+    await suite.node.api("PATCH", `/v1/conversations/${conversation.id}`, { status: "closed" });
+    await expect.poll(() => page.locator(".conversation-header").getByText("Closed", { exact: true }).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => row.getByText("Closed", { exact: true }).count()).toBe(1);
+    expect(await page.getByText("Resolved", { exact: true }).count()).toBe(0);
   });
 
   it("keeps a long conversation one stop on the way to the composer: Tab passes one message's controls, ↑ and ↓ move between messages", async () => {
@@ -131,15 +156,18 @@ describe.skipIf(skip !== null)("the web app in Chromium: what stays inside the c
       expect((await fetch(`${suite.node.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     }
     const { conversation } = await suite.node.api<{ conversation: { id: string } }>("POST", "/v1/conversations", { kind: "direct", members: [other.id] }, me.id);
-    await suite.node.api("POST", `/v1/conversations/${conversation.id}/messages`, { text: "a longer message from the other side of the chat" }, other.id);
+    // Two long ones in a row: each bubble spans the pane, so the first one's menu opens over the second one's "…".
+    const long = "a longer message from the other side of the chat, long enough to wrap over two lines or three on a phone";
+    await suite.node.api("POST", `/v1/conversations/${conversation.id}/messages`, { text: long }, other.id);
+    await suite.node.api("POST", `/v1/conversations/${conversation.id}/messages`, { text: long }, other.id);
     await suite.node.api("POST", `/v1/conversations/${conversation.id}/messages`, { text: "and a longer one of mine, as long as theirs" }, me.id);
     const phone = await suite.person({ viewport: { width: 375, height: 740 }, touch: true });
     await signIn(phone, suite.node.url, myToken, conversation.id);
     const log = phone.page.getByRole("log", { name: "Messages" });
-    await expect.poll(() => log.locator(".parley-message").count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => log.locator(".parley-message").count(), { timeout: 10_000 }).toBe(3);
     for (const [index, side] of [
       [0, "theirs"],
-      [1, "mine"],
+      [2, "mine"],
     ] as const) {
       await log.locator(".parley-message").nth(index).getByRole("button", { name: "More actions" }).click();
       const menu = phone.page.getByRole("menu", { name: "More actions" });
@@ -147,6 +175,15 @@ describe.skipIf(skip !== null)("the web app in Chromium: what stays inside the c
       const box = (await menu.boundingBox())!;
       expect(box.x, `${side}: menu's left edge`).toBeGreaterThanOrEqual(0);
       expect(box.x + box.width, `${side}: menu's right edge`).toBeLessThanOrEqual(375);
+      // Every item is what a tap on it reaches: no other message's "…" lies over the menu.
+      const reached = await menu.getByRole("menuitem").evaluateAll((items) =>
+        items.map((item) => {
+          const r = item.getBoundingClientRect();
+          return [0.1, 0.3, 0.5, 0.7, 0.9].every((f) => item.contains(item.ownerDocument.elementFromPoint(r.x + r.width * f, r.y + r.height / 2)));
+        }),
+      );
+      expect(reached.length, side).toBeGreaterThan(1);
+      expect(reached, side).not.toContain(false);
       await screenshot(phone.page, `layout-phone-menu-${side}`);
       await phone.page.keyboard.press("Escape");
       await expect.poll(() => menu.count()).toBe(0);

@@ -195,8 +195,9 @@ describe("Composer", () => {
     await waitFor(() => expect(screen.queryByRole("button", { name: "Retry" })).toBeNull());
     expect(al.conversation(id).getSnapshot().messages).toHaveLength(0);
 
-    // Shortened, it goes.
+    // Shortened, it goes; the reason goes as soon as the text changes.
     fireEvent.change(box(), { target: { value: "the short version" } });
+    expect(screen.queryByRole("alert")).toBeNull();
     fireEvent.keyDown(box(), { key: "Enter" });
     await screen.findByText("the short version");
     expect(box().value).toBe("");

@@ -665,6 +665,24 @@ describe("MessageList with a Parley server", () => {
     expect(screen.queryByRole("button", { name: /Jump to latest/ })).toBeNull();
   });
 
+  it("announces to screen readers the messages from others that arrive while it is open, not those it opened with, nor the user's own", async () => {
+    const id = await directConversation("ora", "pim");
+    await restSend(id, "pim", "old news");
+    await api("POST", `/v1/conversations/${id}/read`, { seq: 1 }, "ora");
+    const log = await openList("ora", id);
+    const region = () => document.querySelector(".parley-sr-only[aria-live='polite']")!;
+    await log.findByText("old news", undefined, { timeout: 5_000 });
+    await sleep(300);
+    expect(region().textContent).toBe("");
+
+    await restSend(id, "pim", "fresh news");
+    await waitFor(() => expect(region().textContent).toBe("pim: fresh news"), { timeout: 5_000 });
+    await restSend(id, "ora", "my own answer");
+    await log.findByText("my own answer", undefined, { timeout: 5_000 });
+    await sleep(2_300);
+    expect(region().textContent).toBe("pim: fresh news");
+  });
+
   it("puts no divider above messages read as they arrive at the bottom, but does for those that arrive while scrolled up", async () => {
     const id = await directConversation("wes", "xia");
     for (let i = 1; i <= 10; i++) await restSend(id, "xia", `old ${i}`);

@@ -70,7 +70,7 @@ export function ConversationHeader(props: {
           ) : members.length > 0 ? (
             <GroupPresence members={members} me={me} />
           ) : null}
-          {conversation?.status === "closed" && <span className="tag tag-muted">Resolved</span>}
+          {conversation?.status === "closed" && <span className="tag tag-muted">{conversation.kind === "support" ? "Resolved" : "Closed"}</span>}
         </div>
       </div>
       {actions && <div className="conversation-actions">{actions}</div>}

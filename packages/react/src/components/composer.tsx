@@ -313,6 +313,8 @@ export function Composer(props: ComposerProps) {
           disabled={disabled}
           onChange={(e) => {
             setText(e.target.value);
+            // A refusal is about what was sent: once the text changes it no longer applies.
+            setError(null);
             if (e.target.value.trim().length > 0) sendTyping();
             else stopTyping();
           }}

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FocusEvent, type KeyboardEvent, type ReactNode } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FocusEvent, type KeyboardEvent, type ReactNode, type SyntheticEvent } from "react";
 import type { ChatMessage } from "@parley/client";
 import type { Attachment, DeleteScope, Member } from "@parley/protocol";
 import { dayKey, dayLabel, isEmojiOnly, timeOfDay } from "../format.js";
@@ -82,6 +82,14 @@ export interface MessageListViewProps {
   now?: Date;
   /** A short message over the list, e.g. why an action failed (announced as an alert). */
   notice?: ReactNode;
+  /**
+   * Messages from others with a `seq` above this one are announced to screen
+   * readers as they arrive (politely, a few seconds apart); those up to it were
+   * there before. `null` while that is not known yet (the conversation is
+   * loading): nothing is announced meanwhile. Unset: the messages of the first
+   * render were there before.
+   */
+  announceAfterSeq?: number | null;
 }
 
 /** What the list needs of a member to say who read or received a message. */
@@ -307,6 +315,9 @@ function copyText(text: string): void {
   if (typeof navigator !== "undefined" && navigator.clipboard) navigator.clipboard.writeText(text).catch(() => undefined);
 }
 
+/** Height the hover toolbar takes above a message (`.parley-actions`: 30 px and its gap). */
+const ACTIONS_ROOM = 34;
+
 function MessageItem(props: ItemProps) {
   const { message, original, me, reactions, editing, setEditing, canDeleteForEveryone, onResize, onView, onJump } = props;
   const { onRetry, onDiscard, onEdit, onDelete, onReact, onReply } = props;
@@ -318,6 +329,13 @@ function MessageItem(props: ItemProps) {
     if (confirming) confirmBox.current?.scrollIntoView?.({ block: "nearest" });
   }, [confirming]);
   const [menuOpen, setMenuOpen] = useState(false);
+  // The toolbar shows above the message, unless the list's top edge would cut it off: then over the bubble's top.
+  const [actionsInside, setActionsInside] = useState(false);
+  const placeActions = (e: SyntheticEvent<HTMLDivElement>) => {
+    const scroller = e.currentTarget.closest(".parley-scroll");
+    if (!scroller) return;
+    setActionsInside(e.currentTarget.getBoundingClientRect().top - scroller.getBoundingClientRect().top < ACTIONS_ROOM);
+  };
   const deleted = message.deletedAt !== null;
   const stored = message.id !== null;
   const id = message.id;
@@ -367,6 +385,9 @@ function MessageItem(props: ItemProps) {
   return (
     <div
       className={`parley-message${message.own ? " parley-own" : ""}${deleted ? " parley-deleted" : ""}${menuOpen ? " parley-menu-open" : ""}`}
+      data-actions={actionsInside ? "inside" : undefined}
+      onMouseEnter={placeActions}
+      onFocus={placeActions}
       data-key={message.key}
       data-id={id ?? undefined}
       data-seq={message.seq ?? undefined}
@@ -506,19 +527,27 @@ function MessageItem(props: ItemProps) {
 }
 
 /** The newest message from others that arrived after the list was shown, for screen readers (at most every 2 s). */
-function useAnnouncement(messages: readonly ChatMessage[]): string {
+function useAnnouncement(messages: readonly ChatMessage[], afterSeq: number | null | undefined): string {
   const [text, setText] = useState("");
-  const seen = useRef<string | null | undefined>(undefined);
+  // The newest seq announced, or there before; null until known.
+  const through = useRef<number | null>(null);
   const lastAt = useRef(0);
-  const latest = [...messages].reverse().find((m) => !m.own && m.seq !== null && m.type !== "system");
+  let latest: ChatMessage | undefined;
+  for (let i = messages.length - 1; i >= 0 && !latest; i--) {
+    const m = messages[i]!;
+    if (!m.own && m.seq !== null && m.type !== "system") latest = m;
+  }
+  // Read once, when the baseline is taken (as a dependency, each change would cancel an announcement waiting its turn).
+  const messagesNow = useRef(messages);
+  messagesNow.current = messages;
   useEffect(() => {
-    const key = latest?.key ?? null;
-    if (seen.current === undefined) {
-      seen.current = key;
-      return;
+    if (through.current === null) {
+      if (afterSeq === null) return;
+      through.current = afterSeq ?? messagesNow.current.reduce((max, m) => Math.max(max, m.seq ?? 0), 0);
     }
-    if (key === seen.current || !latest) return;
-    seen.current = key;
+    // Older pages, a window opened further back and what was there before are not news.
+    if (!latest || latest.seq === null || latest.seq <= through.current) return;
+    through.current = latest.seq;
     const say = `${latest.senderName}: ${latest.deletedAt ? "Message deleted" : (latest.text ?? "attachment")}`;
     const wait = Math.max(0, lastAt.current + 2000 - Date.now());
     const timer = setTimeout(() => {
@@ -526,7 +555,7 @@ function useAnnouncement(messages: readonly ChatMessage[]): string {
       setText(say);
     }, wait);
     return () => clearTimeout(timer);
-  }, [latest]);
+  }, [latest, afterSeq]);
   return text;
 }
 
@@ -570,6 +599,7 @@ export function MessageListView(props: MessageListViewProps) {
     onEditingChange,
     className,
     now,
+    announceAfterSeq,
   } = props;
   const ref = useRef<HTMLDivElement>(null);
   const anchor = useScrollAnchor(ref, messages, !hasNewer);
@@ -755,7 +785,7 @@ export function MessageListView(props: MessageListViewProps) {
   useEffect(() => {
     onAtBottomChange?.(anchor.atBottom);
   }, [anchor.atBottom, onAtBottomChange]);
-  const announcement = useAnnouncement(messages);
+  const announcement = useAnnouncement(messages, announceAfterSeq);
 
   let lastDay: string | null = null;
   return (
@@ -840,6 +870,12 @@ export function MessageListView(props: MessageListViewProps) {
       {!hasNewer && anchor.newCount > 0 && (
         <button type="button" className="parley-new-messages" onClick={anchor.scrollToBottom}>
           {anchor.newCount === 1 ? "1 new message" : `${anchor.newCount} new messages`}
+          <span aria-hidden="true"> ↓</span>
+        </button>
+      )}
+      {!hasNewer && anchor.newCount === 0 && anchor.farFromBottom && (
+        <button type="button" className="parley-new-messages" onClick={anchor.scrollToBottom}>
+          Jump to latest
           <span aria-hidden="true"> ↓</span>
         </button>
       )}

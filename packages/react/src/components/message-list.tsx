@@ -52,6 +52,10 @@ function newestFromOthersOf(messages: readonly ChatMessage[]): number {
   return messages.reduce((n, m) => (!m.own && m.seq !== null && m.seq > n ? m.seq : n), 0);
 }
 
+function newestOf(messages: readonly ChatMessage[]): number {
+  return messages.reduce((n, m) => (m.seq !== null && m.seq > n ? m.seq : n), 0);
+}
+
 function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, canDeleteForEveryone = false, className }: MessageListProps) {
   const conversation = useConversation(conversationId);
   const draft = useDraftEditing(conversationId);
@@ -78,6 +82,9 @@ function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, 
   // Only members (and operators in support) have a read position to move.
   const keepsPosition = member || kind === "support";
   const readFrom = member ? conversation.lastReadSeq : kind === "channel" ? newestFromOthers : (inboxReadSeq ?? conversation.lastReadSeq);
+  // The conversation's newest seq when it loaded: screen readers hear of the messages after it.
+  const [openedThrough, setOpenedThrough] = useState<number | null>(null);
+  if (ready && openedThrough === null) setOpenedThrough(Math.max(conversation.conversation?.lastSeq ?? 0, newestOf(messages)));
   if (ready && unreadAfter === null) {
     setUnreadAfter(readFrom);
     setSeenNewest(newestFromOthers);
@@ -118,6 +125,7 @@ function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, 
       messages={messages}
       showSenderNames={conversation.conversation?.kind !== "direct"}
       unreadAfterSeq={unreadAfter}
+      announceAfterSeq={openedThrough}
       hasOlder={conversation.hasOlder}
       loadingOlder={conversation.loadingOlder}
       onLoadOlder={() => void conversation.loadOlder().catch(() => undefined)}

@@ -12,6 +12,8 @@ export interface ScrollAnchor {
   isAtBottom(): boolean;
   /** Messages from others that arrived while the reader was scrolled up. */
   newCount: number;
+  /** The bottom of the list is more than a screen below the view (the reader opened at unread messages, or scrolled up). */
+  farFromBottom: boolean;
   /** Scrolls to the newest message and clears `newCount`. */
   scrollToBottom(): void;
   /** Call from the scroll container's `onScroll`. */
@@ -22,6 +24,10 @@ export interface ScrollAnchor {
 
 function isAtBottom(el: HTMLElement): boolean {
   return el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK_PX;
+}
+
+function isFarFromBottom(el: HTMLElement): boolean {
+  return el.clientHeight > 0 && el.scrollHeight - el.scrollTop - el.clientHeight > el.clientHeight;
 }
 
 /**
@@ -35,6 +41,7 @@ function isAtBottom(el: HTMLElement): boolean {
 export function useScrollAnchor(ref: RefObject<HTMLElement | null>, messages: readonly ChatMessage[], follow = true): ScrollAnchor {
   const [atBottom, setAtBottom] = useState(true);
   const [newCount, setNewCount] = useState(0);
+  const [farFromBottom, setFarFromBottom] = useState(false);
   const atBottomRef = useRef(true);
   const previous = useRef<{ keys: string[]; height: number; top: number; follow: boolean } | null>(null);
 
@@ -45,6 +52,7 @@ export function useScrollAnchor(ref: RefObject<HTMLElement | null>, messages: re
     atBottomRef.current = true;
     setAtBottom(true);
     setNewCount(0);
+    setFarFromBottom(false);
   }, [ref]);
 
   const onScroll = useCallback(() => {
@@ -53,6 +61,7 @@ export function useScrollAnchor(ref: RefObject<HTMLElement | null>, messages: re
     const bottom = isAtBottom(el);
     atBottomRef.current = bottom;
     setAtBottom(bottom);
+    setFarFromBottom(isFarFromBottom(el));
     if (bottom) setNewCount(0);
     if (previous.current) previous.current = { ...previous.current, top: el.scrollTop, height: el.scrollHeight };
   }, [ref]);
@@ -118,5 +127,5 @@ export function useScrollAnchor(ref: RefObject<HTMLElement | null>, messages: re
 
   const isAtBottomNow = useCallback(() => atBottomRef.current, []);
 
-  return { atBottom, isAtBottom: isAtBottomNow, newCount, scrollToBottom, onScroll, onContentResize };
+  return { atBottom, isAtBottom: isAtBottomNow, newCount, farFromBottom, scrollToBottom, onScroll, onContentResize };
 }
