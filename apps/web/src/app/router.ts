@@ -5,6 +5,7 @@ export type Route =
   | { page: "inbox"; conversationId: string | null }
   | { page: "desk"; conversationId: string | null }
   | { page: "channels" }
+  | { page: "new-message" }
   | { page: "support" }
   | { page: "dev-login" }
   | { page: "not-found" };
@@ -24,12 +25,13 @@ function subscribe(listener: () => void): () => void {
 
 const getPath = () => window.location.pathname;
 
-/** Reads a route from a path: `/`, `/c/<id>`, `/channels`, `/desk`, `/desk/c/<id>`, `/support`, `/dev/login`. */
+/** Reads a route from a path: `/`, `/c/<id>`, `/channels`, `/new`, `/desk`, `/desk/c/<id>`, `/support`, `/dev/login`. */
 export function parseRoute(path: string): Route {
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0) return { page: "inbox", conversationId: null };
   if (parts[0] === "c" && parts.length === 2) return { page: "inbox", conversationId: parts[1]! };
   if (parts[0] === "channels" && parts.length === 1) return { page: "channels" };
+  if (parts[0] === "new" && parts.length === 1) return { page: "new-message" };
   if (parts[0] === "desk" && parts.length === 1) return { page: "desk", conversationId: null };
   if (parts[0] === "desk" && parts[1] === "c" && parts.length === 3) return { page: "desk", conversationId: parts[2]! };
   if (parts[0] === "support" && parts.length === 1) return { page: "support" };
@@ -39,6 +41,9 @@ export function parseRoute(path: string): Route {
 
 /** The channel directory: open channels to join. */
 export const CHANNELS_PATH = "/channels";
+
+/** "New message": someone from the user's conversations to write to directly. */
+export const NEW_MESSAGE_PATH = "/new";
 
 /** The path of a conversation in the inbox or in the desk. */
 export function conversationPath(conversationId: string, desk = false): string {

@@ -1,16 +1,19 @@
 import { useState } from "react";
 import type { ConversationSummary } from "@parley/protocol";
 import { ConversationList, Icon, conversationTitle, useConnection, useInbox } from "@parley/react";
-import { CHANNELS_PATH, conversationPath, goBack, navigate } from "../app/router.js";
+import { CHANNELS_PATH, NEW_MESSAGE_PATH, conversationPath, goBack, navigate } from "../app/router.js";
 import { ChannelBrowser } from "./channel-browser.js";
+import { NewMessage } from "./new-message.js";
 import { ConversationView } from "./conversation-view.js";
 import { isGuest } from "./conversation-info.js";
 
 /**
  * The inbox beside the open conversation, or beside the channel directory
- * when `browsing`; on phones, one or the other.
+ * or "New message" (`side`); on phones, one or the other.
  */
-export function InboxPage({ conversationId, browsing = false }: { conversationId: string | null; browsing?: boolean }) {
+export function InboxPage({ conversationId, side = null }: { conversationId: string | null; side?: "channels" | "new-message" | null }) {
+  const browsing = side === "channels";
+  const composing = side === "new-message";
   const { totalUnread, status } = useInbox();
   const { user } = useConnection();
   // Guests (support visitors) cannot browse channels; hidden until the session says who this is.
@@ -21,7 +24,7 @@ export function InboxPage({ conversationId, browsing = false }: { conversationId
     conversationTitle(c, user?.id ?? null).toLocaleLowerCase().includes(needle) ||
     (c.lastMessage?.text ?? "").toLocaleLowerCase().includes(needle);
   return (
-    <div className="split" data-open={conversationId || browsing ? "conversation" : "list"}>
+    <div className="split" data-open={conversationId || side ? "conversation" : "list"}>
       <aside className="sidebar" aria-label="Inbox">
         <div className="sidebar-head">
           <div className="sidebar-title">
@@ -29,14 +32,26 @@ export function InboxPage({ conversationId, browsing = false }: { conversationId
             {totalUnread > 0 && <span className="muted small">{totalUnread} unread</span>}
           </div>
           {canBrowse && (
-            <button
-              type="button"
-              className="button browse-button"
-              aria-pressed={browsing}
-              onClick={() => navigate(browsing ? "/" : CHANNELS_PATH)}
-            >
-              <span aria-hidden="true">#</span> Browse channels
-            </button>
+            <div className="sidebar-actions">
+              <button
+                type="button"
+                className="icon-button"
+                aria-label="New message"
+                title="New message"
+                aria-pressed={composing}
+                onClick={() => navigate(composing ? "/" : NEW_MESSAGE_PATH)}
+              >
+                <Icon name="edit" size={18} />
+              </button>
+              <button
+                type="button"
+                className="button browse-button"
+                aria-pressed={browsing}
+                onClick={() => navigate(browsing ? "/" : CHANNELS_PATH)}
+              >
+                <span aria-hidden="true">#</span> Browse channels
+              </button>
+            </div>
           )}
         </div>
         <div className="sidebar-search">
@@ -85,6 +100,8 @@ export function InboxPage({ conversationId, browsing = false }: { conversationId
       <main className="main-pane">
         {browsing ? (
           <ChannelBrowser onBack={() => goBack("/")} />
+        ) : composing ? (
+          <NewMessage onBack={() => goBack("/")} />
         ) : conversationId ? (
           <ConversationView key={conversationId} conversationId={conversationId} onBack={() => goBack("/")} />
         ) : (

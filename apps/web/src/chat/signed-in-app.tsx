@@ -16,12 +16,12 @@ function refusal(reason: unknown): string {
 }
 
 /** The pages for a signed-in user. */
-export type SignedInRoute = Extract<Route, { page: "inbox" | "desk" | "channels" }>;
+export type SignedInRoute = Extract<Route, { page: "inbox" | "desk" | "channels" | "new-message" }>;
 
 function Shell({ route, onSignOut }: { route: SignedInRoute; onSignOut: (notice: string | null) => void }) {
   const { status, error, user } = useConnection();
   const client = useParley();
-  const conversationId = route.page === "channels" ? null : route.conversationId;
+  const conversationId = route.page === "channels" || route.page === "new-message" ? null : route.conversationId;
   useAttention(client, conversationId, (id) => navigate(conversationPath(id, route.page === "desk")));
 
   useEffect(() => {
@@ -43,7 +43,10 @@ function Shell({ route, onSignOut }: { route: SignedInRoute; onSignOut: (notice:
         ) : desk ? (
           <DeskPage conversationId={conversationId} />
         ) : (
-          <InboxPage conversationId={conversationId} browsing={route.page === "channels"} />
+          <InboxPage
+            conversationId={conversationId}
+            side={route.page === "channels" ? "channels" : route.page === "new-message" ? "new-message" : null}
+          />
         )}
       </div>
     </div>
