@@ -220,6 +220,61 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     expect(benP.errors).toEqual([]);
   });
 
+  it("finds a message far back in a conversation through the inbox's search, and opens the conversation at it", async () => {
+    const { conversationId, ana, ben } = await pair();
+    const word = unique("hydra").replace(/[^a-z0-9]/gi, "");
+    for (let i = 1; i <= 4; i++) await restSend(conversationId, ben.id, `before ${i}`);
+    await restSend(conversationId, ben.id, `The ferry to ${word} leaves at 7:45 from pier 2`);
+    let last = 0;
+    for (let i = 1; i <= 115; i++) last = (await restSend(conversationId, ben.id, `after ${i}`)).seq;
+    await suite.node.api("POST", `/v1/conversations/${conversationId}/read`, { seq: last }, ana.id);
+
+    const anaP = await person();
+    await signIn(anaP, suite.node.url, ana.token);
+    const page = anaP.page;
+    const search = page.getByRole("searchbox", { name: "Search conversations and messages" });
+    await search.fill(word);
+    const found = page.getByRole("region", { name: "Messages found" });
+    const result = found.getByRole("button", { name: new RegExp(`${ben.name}.*The ferry to ${word}`) });
+    await expect.poll(() => result.count(), { timeout: 10_000 }).toBe(1);
+    // The match is marked.
+    expect(await result.locator("mark").allInnerTexts()).toEqual([word]);
+    await screenshot(page, "search-messages");
+
+    await result.click();
+    await expect.poll(() => new URL(page.url()).pathname, { timeout: 10_000 }).toBe(`/c/${conversationId}`);
+    const log = page.getByRole("log", { name: "Messages" });
+    const hit = log.locator(".parley-message").filter({ hasText: `The ferry to ${word}` });
+    // Opened at it, though it is more than two pages back: in view, with a way down to the newest.
+    await expect
+      .poll(
+        () =>
+          hit.evaluate((el) => {
+            const view = el.closest(".parley-scroll")!.getBoundingClientRect();
+            const r = el.getBoundingClientRect();
+            return r.top >= view.top - 1 && r.bottom <= view.bottom + 1;
+          }),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+    await page.getByRole("button", { name: /Jump to latest/ }).click();
+    await expect
+      .poll(
+        () =>
+          log.getByText("after 115", { exact: true }).evaluate((el) => {
+            const view = el.closest(".parley-scroll")!.getBoundingClientRect();
+            const r = el.getBoundingClientRect();
+            return r.top >= view.top - 1 && r.bottom <= view.bottom + 1;
+          }),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+
+    await search.fill(`${word}zzz`);
+    await expect.poll(() => found.getByText("No message matches").count(), { timeout: 10_000 }).toBe(1);
+    expect(anaP.errors).toEqual([]);
+  });
+
   it("shows markup in a message as text and runs none of it", async () => {
     const { conversationId, ana, ben } = await pair();
     const anaP = await person();

@@ -9,7 +9,7 @@ export { useStore, useStoreSelector } from "./hooks/use-store.js";
 export { useNow } from "./hooks/use-now.js";
 export { ConversationList, conversationTitle, messagePreview, type ConversationListProps } from "./components/conversation-list.js";
 export { MessageList, type MessageListProps } from "./components/message-list.js";
-export { MessageListView, messageSnippet, type MessageListViewProps } from "./components/message-list-view.js";
+export { MessageListView, messageSnippet, type MessageFocus, type MessageListViewProps } from "./components/message-list-view.js";
 export { setUploadLimit, useComposerDraft, uploadErrorText, type ComposerDraft, type ComposerDraftSnapshot, type DraftUpload } from "./components/composer-draft.js";
 export { Avatar, initials, type AvatarProps } from "./components/avatar.js";
 export { ImageViewer, type ImageViewerProps } from "./components/image-viewer.js";

@@ -1,10 +1,11 @@
-import { useState, type DragEvent, type ReactNode } from "react";
+import { useEffect, useState, type DragEvent, type ReactNode } from "react";
 import { ParleyClientError } from "@parley/client";
 import { Composer, MessageList, TypingIndicator, useComposerDraft, useConnection, useConversation, useParley } from "@parley/react";
 import { ConversationHeader } from "./conversation-header.js";
 import { isModerator, isOperator, titleOf } from "./conversation-info.js";
 import { SupportAvailability, useSupportAvailability } from "./support-availability.js";
 import { useServerInfo } from "../app/server-info.js";
+import { forgetMessageFocus, useMessageFocus } from "./message-focus.js";
 
 /** Resolve, Reopen and Assign to me for operators in support conversations. */
 /** A channel's Leave, for its members (anyone may leave; they can still read it and come back by posting). */
@@ -125,6 +126,9 @@ export function ConversationView(props: {
 }) {
   const { conversationId, onBack, emptyText, visitor = false } = props;
   const chat = useConversation(conversationId);
+  // A search result chosen for this conversation; forgotten when it closes.
+  const focus = useMessageFocus(conversationId);
+  useEffect(() => () => forgetMessageFocus(conversationId), [conversationId]);
   const draft = useComposerDraft(conversationId);
   const serverInfo = useServerInfo();
   const { user } = useConnection();
@@ -191,6 +195,7 @@ export function ConversationView(props: {
       />
       <MessageList
         conversationId={conversationId}
+        focus={focus}
         emptyText={emptyText ?? "No messages yet — say hello"}
         canDeleteForEveryone={isModerator(user?.roles)}
         className="conversation-messages"

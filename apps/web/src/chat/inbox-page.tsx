@@ -3,6 +3,7 @@ import type { ConversationSummary } from "@parley/protocol";
 import { ConversationList, Icon, conversationTitle, useConnection, useInbox } from "@parley/react";
 import { CHANNELS_PATH, NEW_MESSAGE_PATH, conversationPath, goBack, navigate } from "../app/router.js";
 import { ChannelBrowser } from "./channel-browser.js";
+import { MIN_SEARCH_LENGTH, MessageSearch } from "./message-search.js";
 import { NewMessage } from "./new-message.js";
 import { ConversationView } from "./conversation-view.js";
 import { isGuest } from "./conversation-info.js";
@@ -57,7 +58,7 @@ export function InboxPage({ conversationId, side = null }: { conversationId: str
         <div className="sidebar-search">
           <input
             type="search"
-            aria-label="Search conversations"
+            aria-label="Search conversations and messages"
             placeholder="Search"
             value={query}
             onChange={(e) => setQuery(e.target.value)}
@@ -96,6 +97,7 @@ export function InboxPage({ conversationId, side = null }: { conversationId: str
             </span>
           }
         />
+        {needle.length >= MIN_SEARCH_LENGTH && <MessageSearch query={query.trim()} />}
       </aside>
       <main className="main-pane">
         {browsing ? (

@@ -90,6 +90,12 @@ export interface MessageListViewProps {
    * render were there before.
    */
   announceAfterSeq?: number | null;
+  /**
+   * A message to bring into view and highlight once the list has opened (a
+   * search result, a link): opened at with `onOpenAt` when it is not loaded.
+   * Each new object asks again.
+   */
+  focus?: MessageFocus | null;
 }
 
 /** What the list needs of a member to say who read or received a message. */
@@ -317,6 +323,12 @@ function copyText(text: string): void {
 
 /** Height the hover toolbar takes above a message (`.parley-actions`: 30 px and its gap). */
 const ACTIONS_ROOM = 34;
+
+/** A message for the list to show (see `MessageListViewProps.focus`). */
+export interface MessageFocus {
+  messageId: string;
+  seq: number;
+}
 
 function MessageItem(props: ItemProps) {
   const { message, original, me, reactions, editing, setEditing, canDeleteForEveryone, onResize, onView, onJump } = props;
@@ -600,6 +612,7 @@ export function MessageListView(props: MessageListViewProps) {
     className,
     now,
     announceAfterSeq,
+    focus = null,
   } = props;
   const ref = useRef<HTMLDivElement>(null);
   const anchor = useScrollAnchor(ref, messages, !hasNewer);
@@ -753,6 +766,19 @@ export function MessageListView(props: MessageListViewProps) {
       onLoadOlder();
     }
   };
+  // A message asked for from outside: shown once the list has opened (at its first unread message, or the bottom).
+  const focusAsked = useRef<MessageFocus | null>(null);
+  useEffect(() => {
+    if (!focus || !started || focusAsked.current === focus) return;
+    focusAsked.current = focus;
+    pendingJump.current = null;
+    if (jumpTo(focus.messageId) || !onOpenAt) return;
+    const pending = { id: focus.messageId, pages: 0, opening: true };
+    pendingJump.current = pending;
+    Promise.resolve(onOpenAt(focus.seq)).catch(() => {
+      if (pendingJump.current === pending) pendingJump.current = null;
+    });
+  }, [focus, started, jumpTo, onOpenAt]);
   useEffect(() => {
     const pending = pendingJump.current;
     if (!pending || loadingOlder) return;

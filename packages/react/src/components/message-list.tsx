@@ -6,7 +6,7 @@ import { useConversation } from "../hooks/use-conversation.js";
 import { useStoreSelector } from "../hooks/use-store.js";
 import { useParley } from "../parley-context.js";
 import { useDraftEditing } from "./composer-draft.js";
-import { MessageListView } from "./message-list-view.js";
+import { MessageListView, type MessageFocus } from "./message-list-view.js";
 
 /** Props of {@link MessageList}. */
 export interface MessageListProps {
@@ -17,6 +17,8 @@ export interface MessageListProps {
   /** The user may delete others' messages for everyone (a moderator). @default false */
   canDeleteForEveryone?: boolean;
   className?: string;
+  /** A message to bring into view and highlight once the list has opened, opening the list at it if need be (a search result). */
+  focus?: MessageFocus | null;
 }
 
 function useTabVisible(): boolean {
@@ -56,7 +58,7 @@ function newestOf(messages: readonly ChatMessage[]): number {
   return messages.reduce((n, m) => (m.seq !== null && m.seq > n ? m.seq : n), 0);
 }
 
-function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, canDeleteForEveryone = false, className }: MessageListProps) {
+function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, canDeleteForEveryone = false, className, focus = null }: MessageListProps) {
   const conversation = useConversation(conversationId);
   const draft = useDraftEditing(conversationId);
   const { user } = useConnection();
@@ -126,6 +128,7 @@ function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, 
       showSenderNames={conversation.conversation?.kind !== "direct"}
       unreadAfterSeq={unreadAfter}
       announceAfterSeq={openedThrough}
+      focus={focus}
       hasOlder={conversation.hasOlder}
       loadingOlder={conversation.loadingOlder}
       onLoadOlder={() => void conversation.loadOlder().catch(() => undefined)}
