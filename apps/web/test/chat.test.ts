@@ -225,9 +225,13 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     const word = unique("hydra").replace(/[^a-z0-9]/gi, "");
     for (let i = 1; i <= 4; i++) await restSend(conversationId, ben.id, `before ${i}`);
     await restSend(conversationId, ben.id, `The ferry to ${word} leaves at 7:45 from pier 2`);
-    let last = 0;
-    for (let i = 1; i <= 115; i++) last = (await restSend(conversationId, ben.id, `after ${i}`)).seq;
-    await suite.node.api("POST", `/v1/conversations/${conversationId}/read`, { seq: last }, ana.id);
+    // Ana has read up to "after 60": the 55 after it are unread.
+    let readUpTo = 0;
+    for (let i = 1; i <= 115; i++) {
+      const { seq } = await restSend(conversationId, ben.id, `after ${i}`);
+      if (i === 60) readUpTo = seq;
+    }
+    await suite.node.api("POST", `/v1/conversations/${conversationId}/read`, { seq: readUpTo }, ana.id);
 
     const anaP = await person();
     await signIn(anaP, suite.node.url, ana.token);
@@ -245,7 +249,8 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
     await expect.poll(() => new URL(page.url()).pathname, { timeout: 10_000 }).toBe(`/c/${conversationId}`);
     const log = page.getByRole("log", { name: "Messages" });
     const hit = log.locator(".parley-message").filter({ hasText: `The ferry to ${word}` });
-    // Opened at it, though it is more than two pages back: in view, with a way down to the newest.
+    // Opened at it, though it is more than two pages back and the first unread message elsewhere: in view,
+    // nothing read meanwhile, with a way down to the newest.
     await expect
       .poll(
         () =>
@@ -257,6 +262,9 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
         { timeout: 10_000 },
       )
       .toBe(true);
+    await page.waitForTimeout(1_000);
+    expect(await unreadOf(conversationId, ana.id)).toBe(55);
+    expect(await log.getByText("after 115", { exact: true }).count()).toBe(0);
     await page.getByRole("button", { name: /Jump to latest/ }).click();
     await expect
       .poll(
@@ -269,6 +277,7 @@ describe.skipIf(skip !== null)("the web app in Chromium: two people chatting", (
         { timeout: 10_000 },
       )
       .toBe(true);
+    await expect.poll(() => unreadOf(conversationId, ana.id), { timeout: 10_000 }).toBe(0);
 
     await search.fill(`${word}zzz`);
     await expect.poll(() => found.getByText("No message matches").count(), { timeout: 10_000 }).toBe(1);

@@ -118,6 +118,19 @@ export class ConversationHandle implements ReadableStore<ConversationSnapshot> {
   }
 
   /**
+   * Resolves once the loading or catching up under way, if any, has ended
+   * (whether it succeeded or not), without asking for one.
+   */
+  settled(): Promise<void> {
+    const running = this.#running;
+    if (!running) return Promise.resolve();
+    return running.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /**
    * Brings the conversation up to date: watches it again when it is open,
    * loads it if it never was, then syncs every change after the cursor until
    * the server has no more. Concurrent calls share one run (and run once

@@ -683,6 +683,35 @@ describe("MessageList with a Parley server", () => {
     expect(region().textContent).toBe("pim: fresh news");
   });
 
+  it("does not announce the messages a conversation catches up with when it is opened again", async () => {
+    const { conversation } = await api<{ conversation: { id: string } }>("POST", "/v1/conversations", { kind: "channel", title: "Notices" });
+    const id = conversation.id;
+    await restSend(id, "rho", "first notice");
+    // Quinn reads the channel without joining it: while it is closed, nothing of it reaches her.
+    const client = clients.client("qin");
+    await statusIs(client, "connected");
+    const list = (
+      <ParleyProvider client={client}>
+        <MessageList conversationId={id} />
+      </ParleyProvider>
+    );
+    const region = () => document.querySelector(".parley-sr-only[aria-live='polite']")!;
+    const first = render(list);
+    await within(screen.getByRole("log", { name: "Messages" })).findByText("first notice", undefined, { timeout: 5_000 });
+    first.unmount();
+    await sleep(200);
+    await restSend(id, "rho", "second notice");
+    await restSend(id, "rho", "third notice");
+
+    render(list);
+    const log = within(screen.getByRole("log", { name: "Messages" }));
+    await log.findByText("third notice", undefined, { timeout: 5_000 });
+    await sleep(2_300);
+    expect(region().textContent).toBe("");
+    await restSend(id, "rho", "live notice");
+    await waitFor(() => expect(region().textContent).toBe("rho: live notice"), { timeout: 5_000 });
+  });
+
   it("puts no divider above messages read as they arrive at the bottom, but does for those that arrive while scrolled up", async () => {
     const id = await directConversation("wes", "xia");
     for (let i = 1; i <= 10; i++) await restSend(id, "xia", `old ${i}`);

@@ -297,6 +297,12 @@ describe.each(topologies())("messaging on $name", (topology) => {
     const pia = await t.connect("pia");
     const hello = ok(await pia.call("message:send", { conversationId: id, clientId: "p1", text: "hello members" }));
     for (const socket of [danLater, ann, annOther]) expect((await socket.waitFor("message:new", (m: Message) => m.id === hello.id)).text).toBe("hello members");
+    // Channels keep no delivery state: a report changes nothing.
+    expect(await danLater.call("conversation:delivered", { conversationId: id, seq: hello.seq })).toMatchObject({ ok: true });
+    const danMember = (await t.request("GET", `/v1/conversations/${id}/members`, { auth: API_KEY })).body.members.find(
+      (m: { userId: string }) => m.userId === "dan",
+    );
+    expect(danMember.lastDeliveredSeq).toBe(0);
     const edited = ok(await pia.call("message:edit", { conversationId: id, messageId: hello.id, text: "hello, members" }));
     expect((await danLater.waitFor("message:updated", (m: Message) => m.id === hello.id)).revSeq).toBe(edited.revSeq);
 

@@ -64,7 +64,10 @@ export function NewMessage({ onBack }: { onBack: () => void }) {
     setOpening(contact.userId);
     setError(null);
     client.createConversation({ kind: "direct", members: [contact.userId] }).then(
-      (conversation) => navigate(conversationPath(conversation.id), { replace: true }),
+      (conversation) => {
+        // Unless the user went elsewhere meanwhile; "New message" gives way to the conversation in the history.
+        if (live.current) navigate(conversationPath(conversation.id), { replace: true });
+      },
       (err: unknown) => {
         if (!live.current) return;
         setOpening(null);
@@ -95,7 +98,7 @@ export function NewMessage({ onBack }: { onBack: () => void }) {
           </div>
         </div>
       </header>
-      <div className="channel-browser-body">
+      <div className="channel-browser-body new-message-body">
         <div className="sidebar-search">
           <input
             ref={search}

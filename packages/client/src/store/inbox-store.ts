@@ -266,7 +266,8 @@ export class InboxStore extends SnapshotStore<InboxSnapshot> {
   /** Someone joined a conversation of the inbox (an operator answering a visitor, say): its row's members follow. */
   memberJoined(conversationId: string, member: Pick<Member, "userId" | "name" | "role">): void {
     const entry = this.#entries.get(conversationId);
-    if (!entry || entry.members.some((m) => m.userId === member.userId)) return;
+    // A channel's row lists no members (it may have thousands).
+    if (!entry || entry.kind === "channel" || entry.members.some((m) => m.userId === member.userId)) return;
     this.#entries.set(conversationId, { ...entry, members: [...entry.members, { userId: member.userId, name: member.name, role: member.role }] });
     this.changed();
   }

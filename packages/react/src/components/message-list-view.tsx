@@ -690,7 +690,8 @@ export function MessageListView(props: MessageListViewProps) {
     const el = ref.current;
     // Decided once, when the read position and the first messages are known: messages arriving later never move the view.
     if (!el || !settling) return;
-    if (candidateKey === undefined) {
+    // Opened for a message asked for (a search result): that is where it starts, not at the first unread one.
+    if (candidateKey === undefined || focus) {
       // Nothing unread: the list stays at the bottom.
       setStarted(true);
       return;
@@ -726,7 +727,7 @@ export function MessageListView(props: MessageListViewProps) {
     // A jump is not the reader scrolling up: it must not load an older page (which would shift what they see).
     lastTop.current = el.scrollTop;
     onScroll();
-  }, [settling, candidateKey, unreadKnown, hasOlder, loadingOlder, onLoadOlder, onOpenAt, openSettled, unreadAfterSeq, messages, onScroll]);
+  }, [settling, candidateKey, unreadKnown, hasOlder, loadingOlder, onLoadOlder, onOpenAt, openSettled, unreadAfterSeq, messages, onScroll, focus]);
 
   // Editing a message brings it into view (↑ in the composer may pick one off screen).
   useEffect(() => {
@@ -737,18 +738,21 @@ export function MessageListView(props: MessageListViewProps) {
 
   // A quoted message that is not loaded yet: open the list at it when its place is known, else load older
   // pages until it is (a few at most); then jump.
-  const pendingJump = useRef<{ id: string; pages: number; opening?: boolean } | null>(null);
-  const jumpTo = useCallback((messageId: string): boolean => {
+  const pendingJump = useRef<{ id: string; pages: number; opening?: boolean; instant?: boolean } | null>(null);
+  // `instant`: no smooth scrolling, and the list knows at once that it left the bottom (nothing is read or
+  // loaded below on the strength of where it was).
+  const jumpTo = useCallback((messageId: string, instant = false): boolean => {
     const el = ref.current?.querySelector<HTMLElement>(byIdSelector(messageId));
     if (!el) return false;
-    el.scrollIntoView?.({ block: "center", behavior: "smooth" });
+    el.scrollIntoView?.({ block: "center", behavior: instant ? "auto" : "smooth" });
+    if (instant) onScroll();
     el.classList.add("parley-highlight");
     setTimeout(() => el.classList.remove("parley-highlight"), 1600);
     const bubble = el.querySelector<HTMLElement>(".parley-bubble");
     bubble?.setAttribute("tabindex", "-1");
     bubble?.focus({ preventScroll: true });
     return true;
-  }, []);
+  }, [onScroll]);
   const onJump = (messageId: string) => {
     pendingJump.current = null;
     if (jumpTo(messageId)) return;
@@ -766,14 +770,14 @@ export function MessageListView(props: MessageListViewProps) {
       onLoadOlder();
     }
   };
-  // A message asked for from outside: shown once the list has opened (at its first unread message, or the bottom).
+  // A message asked for from outside: shown once the list has opened (instead of at its first unread message).
   const focusAsked = useRef<MessageFocus | null>(null);
   useEffect(() => {
     if (!focus || !started || focusAsked.current === focus) return;
     focusAsked.current = focus;
     pendingJump.current = null;
-    if (jumpTo(focus.messageId) || !onOpenAt) return;
-    const pending = { id: focus.messageId, pages: 0, opening: true };
+    if (jumpTo(focus.messageId, true) || !onOpenAt) return;
+    const pending = { id: focus.messageId, pages: 0, opening: true, instant: true };
     pendingJump.current = pending;
     Promise.resolve(onOpenAt(focus.seq)).catch(() => {
       if (pendingJump.current === pending) pendingJump.current = null;
@@ -782,7 +786,7 @@ export function MessageListView(props: MessageListViewProps) {
   useEffect(() => {
     const pending = pendingJump.current;
     if (!pending || loadingOlder) return;
-    if (jumpTo(pending.id)) pendingJump.current = null;
+    if (jumpTo(pending.id, pending.instant)) pendingJump.current = null;
     else if (pending.opening) return;
     else if (hasOlder && onLoadOlder && pending.pages < 20) {
       pending.pages += 1;
@@ -802,11 +806,11 @@ export function MessageListView(props: MessageListViewProps) {
 
   const { isAtBottom } = anchor;
   useEffect(() => {
-    if (!settling && anchor.atBottom && isAtBottom()) onBottomVisible?.();
+    if (!settling && pendingJump.current === null && anchor.atBottom && isAtBottom()) onBottomVisible?.();
   }, [settling, anchor.atBottom, isAtBottom, messages, onBottomVisible]);
   // Reaching the bottom of a window of older messages loads the page after it (the button stays for keyboards).
   useEffect(() => {
-    if (!settling && hasNewer && !loadingNewer && !newerFailed && anchor.atBottom && isAtBottom()) loadNewer();
+    if (!settling && pendingJump.current === null && hasNewer && !loadingNewer && !newerFailed && anchor.atBottom && isAtBottom()) loadNewer();
   }, [settling, hasNewer, loadingNewer, newerFailed, anchor.atBottom, isAtBottom, messages, loadNewer]);
   useEffect(() => {
     onAtBottomChange?.(anchor.atBottom);

@@ -84,9 +84,20 @@ function ConversationMessages({ conversationId, autoMarkRead = true, emptyText, 
   // Only members (and operators in support) have a read position to move.
   const keepsPosition = member || kind === "support";
   const readFrom = member ? conversation.lastReadSeq : kind === "channel" ? newestFromOthers : (inboxReadSeq ?? conversation.lastReadSeq);
-  // The conversation's newest seq when it loaded: screen readers hear of the messages after it.
+  // The conversation's newest seq once it has opened (and caught up, when it was open before): screen readers
+  // hear of the messages after it, not of those it caught up with.
+  const { handle } = conversation;
   const [openedThrough, setOpenedThrough] = useState<number | null>(null);
-  if (ready && openedThrough === null) setOpenedThrough(Math.max(conversation.conversation?.lastSeq ?? 0, newestOf(messages)));
+  useEffect(() => {
+    let live = true;
+    void handle.settled().then(() => {
+      const snapshot = handle.getSnapshot();
+      if (live) setOpenedThrough(Math.max(snapshot.conversation?.lastSeq ?? 0, newestOf(snapshot.messages)));
+    });
+    return () => {
+      live = false;
+    };
+  }, [handle]);
   if (ready && unreadAfter === null) {
     setUnreadAfter(readFrom);
     setSeenNewest(newestFromOthers);

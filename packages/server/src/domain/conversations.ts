@@ -32,7 +32,7 @@ import {
 import type { Db, Emit, UnitOfWork } from "./unit-of-work.js";
 import { conflict, forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
 import { decodeActivityCursor, encodeActivityCursor } from "./activity-cursor.js";
-import { loadPresenceAudience, loadSummaryRows, presenceAudienceOf, type PresenceAudience } from "./session-summary.js";
+import { loadChannelIds, loadPresenceAudience, loadSummaryRows, presenceAudienceOf, type PresenceAudience } from "./session-summary.js";
 import { isAdmin, isGlobalModerator, isGuest, isOperator, type Principal } from "./principal.js";
 import type { UploadService } from "./uploads.js";
 import type { UserDirectory } from "./users.js";
@@ -403,6 +403,11 @@ export class ConversationService {
         p.id,
       ),
     };
+  }
+
+  /** The ids of the channels the user is a member of (their sockets join the channels' rooms). */
+  async channelIds(p: Principal): Promise<string[]> {
+    return loadChannelIds(this.#storage, p.id);
   }
 
   /** Who hears of a user's presence (see {@link PresenceAudience}). */

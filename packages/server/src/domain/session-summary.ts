@@ -41,6 +41,16 @@ function presenceQuery(db: Kysely<Database>, userId: Id) {
     .where("c.kind", "<>", "channel");
 }
 
+/** The ids of the channels a user is a member of. */
+function channelsQuery(db: Kysely<Database>, userId: Id) {
+  return db
+    .selectFrom("members as m")
+    .innerJoin("conversations as c", "c.id", "m.conversation_id")
+    .select(["c.id"])
+    .where("m.user_id", "=", userId)
+    .where("c.kind", "=", "channel");
+}
+
 export type SummaryRow = InferResult<ReturnType<typeof summaryQuery>>[number];
 
 /**
@@ -68,6 +78,7 @@ function perUserLoader<Row>(db: Kysely<Database>, each: Expression<unknown>, ord
 interface Loaders {
   summary: BatchLoader<string, SummaryRow[]>;
   presence: BatchLoader<string, Array<{ id: string; direct_key: string | null }>>;
+  channels: BatchLoader<string, Array<{ id: string }>>;
 }
 
 const loaders = new WeakMap<Storage, Loaders>();
@@ -79,6 +90,7 @@ function loadersFor(storage: Storage): Loaders {
     found = {
       summary: perUserLoader(storage.batchDb, summaryQuery(storage.batchDb, user), sql`s.activity_at desc`),
       presence: perUserLoader(storage.batchDb, presenceQuery(storage.batchDb, user), sql`s.id`),
+      channels: perUserLoader(storage.batchDb, channelsQuery(storage.batchDb, user), sql`s.id`),
     };
     loaders.set(storage, found);
   }
@@ -89,6 +101,12 @@ function loadersFor(storage: Storage): Loaders {
 export async function loadSummaryRows(storage: Storage, userId: string): Promise<SummaryRow[]> {
   if (storage.dialect === "sqlite") return summaryQuery(storage.db, userId).orderBy("c.activity_at", "desc").execute();
   return loadersFor(storage).summary.load(userId);
+}
+
+/** The ids of the channels `userId` is a member of. */
+export async function loadChannelIds(storage: Storage, userId: string): Promise<string[]> {
+  const rows = storage.dialect === "sqlite" ? await channelsQuery(storage.db, userId).execute() : await loadersFor(storage).channels.load(userId);
+  return rows.map((r) => r.id);
 }
 
 /**

@@ -198,8 +198,14 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
     registerHandlers(socket, shared);
     scheduleExpiry(socket);
     metrics.connections.inc();
-    // One query serves the session event and the presence announcement.
-    const summary = domain.conversations.sessionSummary(principal);
+    // The socket joins its channels' rooms before the session's counts are read, so that every message of
+    // theirs is either counted there or reaches it live. One query serves the session event and the presence
+    // announcement.
+    const joinedChannels = domain.conversations.channelIds(principal).then(async (ids) => {
+      if (ids.length > 0) await socket.join(ids.map(channelRoom));
+      return ids;
+    });
+    const summary = joinedChannels.then(() => domain.conversations.sessionSummary(principal));
     track(
       presence.connect(principal.id, socket.id).then(async (first) => {
         if (first) emitPresence((await summary).presence, principal.id, true, null);
@@ -213,9 +219,12 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
       track(presence.disconnect(userId, socket.id).then((last) => (last ? goneOffline(userId) : undefined)));
     });
     summary
-      .then(({ conversations, channelIds }) => {
-        // As the session goes out, so that the channels' messages after its counts reach the inbox live.
-        if (channelIds.length > 0) void socket.join(channelIds.map(channelRoom));
+      .then(async ({ conversations, channelIds }) => {
+        // A channel left while its room was being joined (the leave's event may have taken the socket out before
+        // it was put in): the session's list, read after the join, is the later word. One joined meanwhile is
+        // in already (its event reached the user's room, which the socket joined first).
+        const member = new Set(channelIds);
+        for (const id of await joinedChannels) if (!member.has(id)) void socket.leave(channelRoom(id));
         socket.emit("session", {
           user: { id: principal.id, name: principal.name, roles: [...principal.roles] },
           serverTime: new Date().toISOString(),
