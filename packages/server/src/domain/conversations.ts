@@ -32,7 +32,7 @@ import {
 import type { Db, Emit, UnitOfWork } from "./unit-of-work.js";
 import { conflict, forbidden, invalid, notFound, ParleyError } from "./parley-error.js";
 import { decodeActivityCursor, encodeActivityCursor } from "./activity-cursor.js";
-import { loadChannelIds, loadPresenceAudience, loadSummaryRows, presenceAudienceOf, type PresenceAudience } from "./session-summary.js";
+import { loadChannelCounters, loadPresenceAudience, loadSummaryRows, presenceAudienceOf, type PresenceAudience } from "./session-summary.js";
 import { isAdmin, isGlobalModerator, isGuest, isOperator, type Principal } from "./principal.js";
 import type { UploadService } from "./uploads.js";
 import type { UserDirectory } from "./users.js";
@@ -405,9 +405,9 @@ export class ConversationService {
     };
   }
 
-  /** The ids of the channels the user is a member of (their sockets join the channels' rooms). */
-  async channelIds(p: Principal): Promise<string[]> {
-    return loadChannelIds(this.#storage, p.id);
+  /** The channels the user is a member of, with their counters (to check a session summary against). */
+  async channelCounters(p: Principal): Promise<Array<{ id: string; lastSeq: number }>> {
+    return loadChannelCounters(this.#storage, p.id);
   }
 
   /** Who hears of a user's presence (see {@link PresenceAudience}). */

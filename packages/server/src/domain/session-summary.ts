@@ -41,12 +41,12 @@ function presenceQuery(db: Kysely<Database>, userId: Id) {
     .where("c.kind", "<>", "channel");
 }
 
-/** The ids of the channels a user is a member of. */
+/** The channels a user is a member of, with their counters. */
 function channelsQuery(db: Kysely<Database>, userId: Id) {
   return db
     .selectFrom("members as m")
     .innerJoin("conversations as c", "c.id", "m.conversation_id")
-    .select(["c.id"])
+    .select(["c.id", "c.last_seq"])
     .where("m.user_id", "=", userId)
     .where("c.kind", "=", "channel");
 }
@@ -78,7 +78,7 @@ function perUserLoader<Row>(db: Kysely<Database>, each: Expression<unknown>, ord
 interface Loaders {
   summary: BatchLoader<string, SummaryRow[]>;
   presence: BatchLoader<string, Array<{ id: string; direct_key: string | null }>>;
-  channels: BatchLoader<string, Array<{ id: string }>>;
+  channels: BatchLoader<string, Array<{ id: string; last_seq: number | string }>>;
 }
 
 const loaders = new WeakMap<Storage, Loaders>();
@@ -103,10 +103,10 @@ export async function loadSummaryRows(storage: Storage, userId: string): Promise
   return loadersFor(storage).summary.load(userId);
 }
 
-/** The ids of the channels `userId` is a member of. */
-export async function loadChannelIds(storage: Storage, userId: string): Promise<string[]> {
+/** The channels `userId` is a member of, with their counters (`lastSeq`). */
+export async function loadChannelCounters(storage: Storage, userId: string): Promise<Array<{ id: string; lastSeq: number }>> {
   const rows = storage.dialect === "sqlite" ? await channelsQuery(storage.db, userId).execute() : await loadersFor(storage).channels.load(userId);
-  return rows.map((r) => r.id);
+  return rows.map((r) => ({ id: r.id, lastSeq: Number(r.last_seq) }));
 }
 
 /**

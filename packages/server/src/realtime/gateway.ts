@@ -28,6 +28,7 @@ import type { Authenticator } from "../auth/authenticator.js";
 import type { Config } from "../config/config.js";
 import { ParleyError } from "../domain/parley-error.js";
 import type { ParleyDomain } from "../domain/parley-domain.js";
+import type { SessionSummary } from "../domain/conversations.js";
 import type { PresenceAudience } from "../domain/session-summary.js";
 import { isOperator, type Principal } from "../domain/principal.js";
 import type { PresenceStore } from "../presence/presence-store.js";
@@ -198,14 +199,8 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
     registerHandlers(socket, shared);
     scheduleExpiry(socket);
     metrics.connections.inc();
-    // The socket joins its channels' rooms before the session's counts are read, so that every message of
-    // theirs is either counted there or reaches it live. One query serves the session event and the presence
-    // announcement.
-    const joinedChannels = domain.conversations.channelIds(principal).then(async (ids) => {
-      if (ids.length > 0) await socket.join(ids.map(channelRoom));
-      return ids;
-    });
-    const summary = joinedChannels.then(() => domain.conversations.sessionSummary(principal));
+    // One query serves the session event and the presence announcement.
+    const summary = domain.conversations.sessionSummary(principal).then((first) => joinChannels(socket, first));
     track(
       presence.connect(principal.id, socket.id).then(async (first) => {
         if (first) emitPresence((await summary).presence, principal.id, true, null);
@@ -219,12 +214,7 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
       track(presence.disconnect(userId, socket.id).then((last) => (last ? goneOffline(userId) : undefined)));
     });
     summary
-      .then(async ({ conversations, channelIds }) => {
-        // A channel left while its room was being joined (the leave's event may have taken the socket out before
-        // it was put in): the session's list, read after the join, is the later word. One joined meanwhile is
-        // in already (its event reached the user's room, which the socket joined first).
-        const member = new Set(channelIds);
-        for (const id of await joinedChannels) if (!member.has(id)) void socket.leave(channelRoom(id));
+      .then(({ conversations }) => {
         socket.emit("session", {
           user: { id: principal.id, name: principal.name, roles: [...principal.roles] },
           serverTime: new Date().toISOString(),
@@ -236,6 +226,29 @@ export function createGateway(server: HttpServer, options: GatewayOptions): Gate
         socket.disconnect(true);
       });
   });
+
+  /**
+   * Puts a connecting socket in the rooms of its user's channels (see
+   * `channelRoom`), and returns the summary its session should carry. The
+   * channels are read again after the join: a message stored, or a channel
+   * joined or left, between the summary's read and the join would be
+   * neither in the session nor live (and a leave's event may have taken the
+   * socket out of a room before it was put in), so then the summary is read
+   * again, and rooms of channels left are left. One joined meanwhile is in
+   * already: its event reached the user's room, which the socket joined
+   * first. Users in no channel pay nothing more.
+   */
+  async function joinChannels(socket: ParleySocket, first: SessionSummary): Promise<SessionSummary> {
+    if (first.channelIds.length === 0) return first;
+    await socket.join(first.channelIds.map(channelRoom));
+    const now = await domain.conversations.channelCounters(socket.data.principal);
+    const counted = new Map(first.conversations.map((c) => [c.id, c.lastSeq]));
+    const still = new Set(now.map((c) => c.id));
+    const left = first.channelIds.filter((id) => !still.has(id));
+    for (const id of left) void socket.leave(channelRoom(id));
+    const moved = left.length > 0 || now.some((c) => counted.get(c.id) !== c.lastSeq);
+    return moved ? domain.conversations.sessionSummary(socket.data.principal) : first;
+  }
 
   const expiryTimers = new Map<string, NodeJS.Timeout>();
   /** Sends `session:expired` and disconnects when the socket's token runs out (unless refreshed first). */
