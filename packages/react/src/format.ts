@@ -32,6 +32,15 @@ export function relativeTime(iso: string, now: Date = new Date()): string {
   return dayLabel(iso, now);
 }
 
+/** When someone offline was last seen: "last seen just now", "… 5 min ago", "… 3 h ago", "… yesterday", "… on 21 November". */
+export function lastSeen(iso: string, now: Date = new Date()): string {
+  const when = relativeTime(iso, now);
+  if (when === "now") return "last seen just now";
+  if (/^\d+ (min|h)$/.test(when)) return `last seen ${when} ago`;
+  if (when === "Yesterday") return "last seen yesterday";
+  return `last seen on ${when}`;
+}
+
 /** "Alice is typing…", "Alice and Bob are typing…", "3 people are typing…"; empty when nobody is. */
 export function typingSentence(users: readonly TypingUser[]): string {
   const [first, second] = users;

@@ -18,5 +18,5 @@ export { Composer, type ComposerProps } from "./components/composer.js";
 export { TypingIndicator, type TypingIndicatorProps } from "./components/typing-indicator.js";
 export { PresenceDot, type PresenceDotProps } from "./components/presence-dot.js";
 export { ConnectionBanner, type ConnectionBannerProps } from "./components/connection-banner.js";
-export { typingSentence, dayLabel, relativeTime, badge } from "./format.js";
+export { typingSentence, dayLabel, relativeTime, lastSeen, badge } from "./format.js";
 export { Icon, type IconName } from "./components/icon.js";

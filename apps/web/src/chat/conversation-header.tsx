@@ -1,13 +1,12 @@
 import type { ReactNode } from "react";
 import type { Conversation, Member } from "@parley/protocol";
-import { Avatar, Icon, relativeTime, useNow, usePresence } from "@parley/react";
+import { Avatar, Icon, lastSeen, useNow, usePresence } from "@parley/react";
 
 function DirectPresence({ userId }: { userId: string }) {
   const presence = usePresence([userId])[userId];
   const now = useNow();
   if (!presence) return null;
-  const when = presence.lastSeenAt ? relativeTime(presence.lastSeenAt, now) : null;
-  const text = presence.online ? "online" : when === null ? "last seen a while ago" : when === "now" ? "last seen just now" : `last seen ${when}`;
+  const text = presence.online ? "online" : presence.lastSeenAt ? lastSeen(presence.lastSeenAt, now) : "last seen a while ago";
   return (
     <span className="presence-line" data-online={presence.online}>
       <span className="parley-presence-dot" data-online={presence.online} aria-hidden="true" />

@@ -1,4 +1,4 @@
-import { relativeTime } from "../format.js";
+import { lastSeen } from "../format.js";
 import { useNow } from "../hooks/use-now.js";
 import { usePresence } from "../hooks/use-presence.js";
 
@@ -10,6 +10,10 @@ export interface PresenceDotProps {
   className?: string;
 }
 
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** A status dot for one user: online, or offline with when they were last seen. */
 export function PresenceDot({ userId, showLabel = false, className }: PresenceDotProps) {
   const presence = usePresence([userId])[userId];
@@ -18,7 +22,7 @@ export function PresenceDot({ userId, showLabel = false, className }: PresenceDo
   const label = online
     ? "Online"
     : presence?.lastSeenAt
-      ? `Last seen ${relativeTime(presence.lastSeenAt, now)}${relativeTime(presence.lastSeenAt, now) === "now" ? "" : " ago"}`
+      ? capitalized(lastSeen(presence.lastSeenAt, now))
       : "Offline";
   return (
     <span className={`parley-presence${className ? ` ${className}` : ""}`} data-online={online} title={label}>
