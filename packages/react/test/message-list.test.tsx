@@ -546,6 +546,8 @@ describe("MessageList with a Parley server", () => {
     return members.find((m) => m.userId === user)!.lastReadSeq;
   };
   const dividers = () => screen.queryAllByRole("separator", { name: "Unread messages" });
+  /** The polite live region where screen readers hear of new messages. */
+  const region = () => document.querySelector(".parley-sr-only[aria-live='polite']")!;
 
   /** A direct conversation where `sender` wrote `read` messages ("seen n") the reader has read, then `unread` more ("unread n"). */
   const backlog = async (reader: string, sender: string, read: number, unread: number) => {
@@ -670,7 +672,6 @@ describe("MessageList with a Parley server", () => {
     await restSend(id, "pim", "old news");
     await api("POST", `/v1/conversations/${id}/read`, { seq: 1 }, "ora");
     const log = await openList("ora", id);
-    const region = () => document.querySelector(".parley-sr-only[aria-live='polite']")!;
     await log.findByText("old news", undefined, { timeout: 5_000 });
     await sleep(300);
     expect(region().textContent).toBe("");
@@ -695,7 +696,6 @@ describe("MessageList with a Parley server", () => {
         <MessageList conversationId={id} />
       </ParleyProvider>
     );
-    const region = () => document.querySelector(".parley-sr-only[aria-live='polite']")!;
     const first = render(list);
     await within(screen.getByRole("log", { name: "Messages" })).findByText("first notice", undefined, { timeout: 5_000 });
     first.unmount();

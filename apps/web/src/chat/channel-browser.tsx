@@ -1,8 +1,9 @@
-import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ParleyClientError } from "@parley/client";
 import type { Conversation } from "@parley/protocol";
-import { Icon, relativeTime, useInbox, useNow, useParley } from "@parley/react";
+import { relativeTime, useInbox, useNow, useParley } from "@parley/react";
 import { conversationPath, navigate } from "../app/router.js";
+import { SidePane, moveFocus } from "./side-pane.js";
 
 /** One open channel as `GET /v1/channels` lists it. */
 export interface ChannelListing {
@@ -35,18 +36,6 @@ export function activityText(iso: string, now: Date): string {
   if (when === "now") return "active now";
   if (/^\d+ (min|h)$/.test(when)) return `active ${when} ago`;
   return `active ${when === "Yesterday" ? "yesterday" : when}`;
-}
-
-/** Arrow keys, Home and End move between the rows' Join / Open buttons. */
-function moveFocus(e: KeyboardEvent<HTMLUListElement>): void {
-  if (!["ArrowDown", "ArrowUp", "Home", "End"].includes(e.key)) return;
-  const buttons = [...e.currentTarget.querySelectorAll<HTMLButtonElement>(".channel-action")];
-  if (buttons.length === 0) return;
-  e.preventDefault();
-  const at = buttons.findIndex((b) => b === document.activeElement || b.closest("li")?.contains(document.activeElement));
-  const last = buttons.length - 1;
-  const next = e.key === "Home" ? 0 : e.key === "End" ? last : e.key === "ArrowDown" ? Math.min(last, at + 1) : Math.max(0, at - 1);
-  buttons[next]?.focus();
 }
 
 /**
@@ -148,29 +137,14 @@ export function ChannelBrowser({ onBack }: { onBack: () => void }) {
   const inInbox = new Set(conversations.map((c) => c.id));
 
   return (
-    <section
-      className="conversation channel-browser"
-      aria-labelledby="channel-browser-title"
-      onKeyDown={(e) => {
-        if (e.key === "Escape" && !e.defaultPrevented) onBack();
-      }}
+    <SidePane
+      titleId="channel-browser-title"
+      title="Browse channels"
+      subtitle="Open channels you can join"
+      mark="#"
+      onBack={onBack}
+      headingRef={headingRef}
     >
-      <header className="conversation-header">
-        <button type="button" className="icon-button back-button" aria-label="Back" onClick={onBack}>
-          <Icon name="back" size={20} />
-        </button>
-        <span className="parley-avatar parley-channel-avatar header-avatar" aria-hidden="true">
-          #
-        </span>
-        <div className="conversation-heading">
-          <h2 id="channel-browser-title" ref={headingRef} tabIndex={-1}>
-            Browse channels
-          </h2>
-          <div className="conversation-subtitle">
-            <span className="presence-line">Open channels you can join</span>
-          </div>
-        </div>
-      </header>
       <div className="channel-browser-body">
         {status === "loading" && <p className="sidebar-note">Loading channels…</p>}
         {status === "error" && (
@@ -255,6 +229,6 @@ export function ChannelBrowser({ onBack }: { onBack: () => void }) {
           </button>
         )}
       </div>
-    </section>
+    </SidePane>
   );
 }

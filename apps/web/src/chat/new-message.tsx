@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { ConversationSummary } from "@parley/protocol";
 import { Avatar, Icon, PresenceDot, useConnection, useInbox, useParley } from "@parley/react";
 import { conversationPath, navigate } from "../app/router.js";
+import { SidePane, moveFocus } from "./side-pane.js";
 
 /** Someone the user can write to directly. */
 export interface Contact {
@@ -22,18 +23,6 @@ export function contactsOf(conversations: readonly ConversationSummary[], me: st
     for (const m of c.members) if (m.userId !== me && !byId.has(m.userId)) byId.set(m.userId, { userId: m.userId, name: m.name });
   }
   return [...byId.values()].sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** Arrow keys, Home and End move between the people's buttons. */
-function moveFocus(e: KeyboardEvent<HTMLUListElement>): void {
-  if (!["ArrowDown", "ArrowUp", "Home", "End"].includes(e.key)) return;
-  const buttons = [...e.currentTarget.querySelectorAll<HTMLButtonElement>(".channel-action")];
-  if (buttons.length === 0) return;
-  e.preventDefault();
-  const at = buttons.findIndex((b) => b === document.activeElement);
-  const last = buttons.length - 1;
-  const next = e.key === "Home" ? 0 : e.key === "End" ? last : e.key === "ArrowDown" ? Math.min(last, at + 1) : Math.max(0, at - 1);
-  buttons[next]?.focus();
 }
 
 /**
@@ -77,27 +66,13 @@ export function NewMessage({ onBack }: { onBack: () => void }) {
   };
 
   return (
-    <section
-      className="conversation channel-browser"
-      aria-labelledby="new-message-title"
-      onKeyDown={(e) => {
-        if (e.key === "Escape" && !e.defaultPrevented) onBack();
-      }}
+    <SidePane
+      titleId="new-message-title"
+      title="New message"
+      subtitle="To someone from your conversations"
+      mark={<Icon name="edit" size={18} />}
+      onBack={onBack}
     >
-      <header className="conversation-header">
-        <button type="button" className="icon-button back-button" aria-label="Back" onClick={onBack}>
-          <Icon name="back" size={20} />
-        </button>
-        <span className="parley-avatar parley-channel-avatar header-avatar" aria-hidden="true">
-          <Icon name="edit" size={18} />
-        </span>
-        <div className="conversation-heading">
-          <h2 id="new-message-title">New message</h2>
-          <div className="conversation-subtitle">
-            <span className="presence-line">To someone from your conversations</span>
-          </div>
-        </div>
-      </header>
       <div className="channel-browser-body new-message-body">
         <div className="sidebar-search">
           <input
@@ -152,6 +127,6 @@ export function NewMessage({ onBack }: { onBack: () => void }) {
         )}
         {hasMore && <p className="sidebar-note">{loadingMore ? "Loading more conversations…" : "Only people from the conversations loaded so far are listed."}</p>}
       </div>
-    </section>
+    </SidePane>
   );
 }
